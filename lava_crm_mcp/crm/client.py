@@ -1,0 +1,155 @@
+"""CrmClient: one pooled HTTP client, one request choke point, typed accessors for every endpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self, cast
+
+import anyio
+import httpx
+from pydantic import SecretStr
+
+from lava_crm_mcp import __version__
+from lava_crm_mcp.crm import resources
+from lava_crm_mcp.crm.envelopes import decode, error_for
+from lava_crm_mcp.crm.errors import CrmError, CrmUnavailable
+from lava_crm_mcp.crm.pipelines import Pipelines
+from lava_crm_mcp.crm.records import Records
+from lava_crm_mcp.crm.retry import IDEMPOTENT, NEVER_SENT, RetryPolicy, parse_retry_after
+from lava_crm_mcp.crm.upstream import Upstream
+
+__all__ = ["CrmClient"]
+
+logger = logging.getLogger("lava_crm_mcp.crm")
+
+
+class CrmClient:
+    """An async client for the whole Lava CRM API, over the gateway or direct route."""
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        *,
+        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"Accept": "application/json", "User-Agent": f"lava-crm-mcp/{__version__}"},
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        )
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self.contacts = Records(resources.CONTACTS, self._request)
+        self.accounts = Records(resources.ACCOUNTS, self._request)
+        self.leads = Records(resources.LEADS, self._request)
+        self.opportunities = Records(resources.OPPORTUNITIES, self._request)
+        self.tasks = Records(resources.TASKS, self._request)
+        self.cases = Records(resources.CASES, self._request)
+        self.invoices = Records(resources.INVOICES, self._request)
+        self.pipelines = Pipelines(self._request, self.opportunities)
+
+    def records(self, path: str) -> Records[Any, Any, Any]:
+        """The accessor for a resource by its URL segment ("contacts", "opportunities", …)."""
+        return cast(Records[Any, Any, Any], getattr(self, path))
+
+    def with_credential(self, credential: SecretStr) -> CrmClient:
+        """A view that calls with another credential, sharing this client's connection pool."""
+        return CrmClient(
+            self.upstream.with_credential(credential), http=self._http, timeout=self._timeout, retry=self._retry
+        )
+
+    async def ping(self) -> None:
+        """Raise unless the CRM answers an authenticated read."""
+        await self._request("GET", "deal-pipelines/", what="the pipeline list")
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _request(
+        self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        """Send one logical request (retrying only where that cannot duplicate a write); return the JSON body."""
+        url = self.upstream.url(path, params)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, url, json, what, started)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            elapsed = time.monotonic() - started
+            wait = self._retry.delay(attempt, outcome.retry_after, elapsed) if outcome.retriable else None
+            if wait is None:
+                raise outcome.error
+            logger.warning("%s %s failed (%s); retry %d in %.2f s", method, path, outcome.error.status, attempt, wait)
+            await anyio.sleep(wait)
+
+    async def _attempt(self, method: str, url: str, json: Any, what: str, started: float) -> Any:
+        """One HTTP exchange: the decoded body, or a _Failure saying whether it may be retried."""
+        remaining = max(self._retry.deadline - (time.monotonic() - started), 0.1)
+        headers = {"Authorization": self.upstream.authorization()}
+        try:
+            response = await self._http.request(
+                method, url, json=json, headers=headers, timeout=min(self._timeout, remaining)
+            )
+        except httpx.TransportError as exc:
+            error = self._transport_error(exc, what, method)
+            return _Failure(error, None, self._retry.may_retry_error(method, exc))
+        logger.debug("%s %s -> %d", method, what, response.status_code)
+        if response.is_success:
+            return self._checked(decode(response.text, response.status_code), what, method)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        write = method not in IDEMPOTENT
+        error = error_for(response.status_code, _lenient(response), what=what, write=write, retry_after=retry_after)
+        return _Failure(error, retry_after, self._retry.may_retry_status(method, response.status_code))
+
+    def _checked(self, body: Any, what: str, method: str) -> Any:
+        """A 2xx body may still say `{"error": true}` (django-crm); that is a rejection."""
+        if isinstance(body, dict) and cast(dict[str, Any], body).get("error") is True:
+            raise error_for(400, body, what=what, write=method not in IDEMPOTENT)
+        return cast(Any, body)
+
+    def _transport_error(self, exc: httpx.TransportError, what: str, method: str) -> CrmError:
+        route = self.upstream.route
+        if isinstance(exc, NEVER_SENT):
+            return CrmUnavailable(f"Could not reach the CRM ({route} route) for {what}: {type(exc).__name__}. "
+                                  "Nothing was sent; try again shortly.")  # fmt: skip
+        unsure = " The write may or may not have been applied: read it back before retrying."
+        return CrmUnavailable(
+            f"The CRM ({route} route) did not answer properly for {what}: {type(exc).__name__}."
+            f"{unsure if method not in IDEMPOTENT else ''} Try again shortly."
+        )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: CrmError
+    retry_after: float | None
+    retriable: bool
+
+
+def _lenient(response: httpx.Response) -> Any:
+    """An error body as JSON when it is JSON, else its text (HTML pages, plain text, nothing)."""
+    try:
+        return decode(response.text, response.status_code)
+    except CrmError:
+        return response.text

@@ -1,0 +1,238 @@
+"""Typed records as the CRM returns them: tolerant of extra fields and loose types."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "Account",
+    "Board",
+    "BoardColumn",
+    "Case",
+    "Contact",
+    "Created",
+    "DealCard",
+    "Invoice",
+    "Lead",
+    "Opportunity",
+    "Page",
+    "Pipeline",
+    "PipelineRef",
+    "Record",
+    "Stage",
+    "StageMove",
+    "Task",
+]
+
+
+def _ref_id(value: Any) -> Any:
+    """A reference may arrive as an id or as a nested object carrying one."""
+    if isinstance(value, dict):
+        return value.get("id")  # type: ignore[union-attr]
+    return value
+
+
+def _ref_ids(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [_ref_id(item) for item in value]  # type: ignore[misc]
+    return value
+
+
+def _money(value: Any) -> Any:
+    """Money is a decimal string on the wire; numbers are normalised to one."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return str(Decimal(str(value)).quantize(Decimal("0.01")))
+        except InvalidOperation:
+            return str(value)
+    return value
+
+
+Ref = Annotated[str | None, BeforeValidator(_ref_id)]
+Refs = Annotated[list[str], BeforeValidator(_ref_ids)]
+Money = Annotated[str | None, BeforeValidator(_money)]
+
+
+class WireModel(BaseModel):
+    """Base for everything read from the CRM: unknown fields are kept, ids may be numbers."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
+
+
+class Record(WireModel):
+    id: str
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class Contact(Record):
+    first_name: str | None = None
+    last_name: str | None = None
+    primary_email: str | None = None
+    mobile_number: str | None = None
+    title: str | None = None
+    organization: str | None = None
+    department: str | None = None
+    account: Ref = None
+    address_line: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    description: str | None = None
+    do_not_call: bool | None = None
+
+
+class Account(Record):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    industry: str | None = None
+    billing_address_line: str | None = None
+    billing_city: str | None = None
+    billing_state: str | None = None
+    billing_postcode: str | None = None
+    billing_country: str | None = None
+    description: str | None = None
+    status: str | None = None
+
+
+class Lead(Record):
+    title: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    status: str | None = None
+    source: str | None = None
+    account_name: str | None = None
+    opportunity_amount: Money = None
+    probability: int | None = None
+    close_date: str | None = None
+    description: str | None = None
+
+
+class Opportunity(Record):
+    name: str | None = None
+    account: Ref = None
+    amount: Money = None
+    currency: str | None = None
+    stage: str | None = None
+    probability: int | None = None
+    closed_on: str | None = None
+    lead_source: str | None = None
+    contacts: Refs = Field(default_factory=list)
+    description: str | None = None
+    pipeline: Ref = None
+    pipeline_stage: Ref = None
+    is_closed: bool | None = None
+
+
+class Task(Record):
+    title: str | None = None
+    status: str | None = None
+    priority: str | None = None
+    due_date: str | None = None
+    description: str | None = None
+    account: Ref = None
+    contacts: Refs = Field(default_factory=list)
+    opportunity: Ref = None
+
+
+class Case(Record):
+    name: str | None = None
+    status: str | None = None
+    priority: str | None = None
+    case_type: str | None = None
+    account: Ref = None
+    contacts: Refs = Field(default_factory=list)
+    closed_on: str | None = None
+    description: str | None = None
+
+
+class Invoice(Record):
+    invoice_title: str | None = None
+    invoice_number: str | None = None
+    status: str | None = None
+    account: Ref = None
+    contact: Ref = None
+    currency: str | None = None
+    amount: Money = None
+    issue_date: str | None = None
+    due_date: str | None = None
+    description: str | None = None
+
+
+class Stage(WireModel):
+    id: str
+    name: str
+    stage_type: str = "open"
+    order: int | None = None
+    deal_count: int | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.stage_type in ("won", "lost")
+
+
+class PipelineRef(WireModel):
+    id: str
+    name: str
+    is_default: bool = False
+
+
+class Pipeline(PipelineRef):
+    stages: list[Stage] = Field(default_factory=list[Stage])
+
+
+class DealCard(WireModel):
+    id: str
+    name: str | None = None
+    amount: Money = None
+    currency: str | None = None
+    account: Ref = None
+    is_closed: bool | None = None
+    position: int | None = None
+
+
+class BoardColumn(Stage):
+    deals: list[DealCard] = Field(default_factory=list[DealCard])
+
+
+class Board(WireModel):
+    pipeline: PipelineRef
+    stages: list[BoardColumn]
+
+
+R = TypeVar("R", bound=WireModel)
+
+
+class Page(BaseModel, Generic[R]):
+    """One page of a list, whatever envelope the CRM used."""
+
+    items: list[R]
+    page: int
+    has_more: bool
+    total: int | None = None
+
+
+class Created(BaseModel, Generic[R]):
+    """The outcome of a create: the record, or only the CRM's message when it gave no id."""
+
+    record: R | None
+    message: str | None = None
+
+
+class StageMove(BaseModel):
+    """A deal moved on the board: where it was, where it is now."""
+
+    deal: Opportunity
+    pipeline: PipelineRef
+    from_stage: Stage | None
+    to_stage: Stage

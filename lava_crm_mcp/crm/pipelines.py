@@ -1,0 +1,130 @@
+"""Deal pipelines: boards, custom stages, and moving deals — the only way a deal changes stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lava_crm_mcp.crm import inputs
+from lava_crm_mcp.crm.envelopes import Ack, read_items, read_record, read_write
+from lava_crm_mcp.crm.errors import CrmNotFound, CrmProtocolError
+from lava_crm_mcp.crm.ids import check_id, validate_body
+from lava_crm_mcp.crm.models import Board, Opportunity, Pipeline, PipelineRef, Stage, StageMove
+from lava_crm_mcp.crm.records import Records, Send
+from lava_crm_mcp.crm.stages import find_stage
+
+__all__ = ["Pipelines"]
+
+Deals = Records[Opportunity, inputs.OpportunityCreate, inputs.OpportunityUpdate]
+MAX_PIPELINE_PAGES = 10
+
+
+class _Name(inputs.Body):
+    name: inputs.Text
+
+
+class _Move(inputs.Body):
+    stage_id: inputs.Id
+    above_id: inputs.Id | None = None
+    below_id: inputs.Id | None = None
+
+
+class Pipelines:
+    """The /api/deal-pipelines/ routes, plus stage lookup by name inside a deal's own pipeline."""
+
+    def __init__(self, send: Send, deals: Deals) -> None:
+        self._send = send
+        self._deals = deals
+
+    async def list(self) -> list[Pipeline]:
+        pipelines: list[Pipeline] = []
+        for page in range(1, MAX_PIPELINE_PAGES + 1):
+            body = await self._send("GET", "deal-pipelines/", what="the pipeline list",
+                                    params={"page": page if page > 1 else None})  # fmt: skip
+            items, has_more, _ = read_items(body, (("pipelines",),))
+            pipelines += [read_record(item, Pipeline, what="a pipeline") for item in items]
+            if not has_more:
+                break
+        return pipelines
+
+    async def create(self, name: str) -> Pipeline:
+        body = validate_body(_Name, {"name": name}, "pipeline")
+        answer = read_write(await self._send("POST", "deal-pipelines/", what=f"the new pipeline {name!r}",
+                                             json=body.model_dump()))  # fmt: skip
+        if isinstance(answer, Ack):
+            return await self._find_pipeline(answer.id, name)
+        return read_record(answer, Pipeline, what="the new pipeline")
+
+    async def board(self, pipeline_id: str | None = None) -> Board:
+        params = {"pipeline_id": check_id(pipeline_id, "pipeline_id") if pipeline_id else None}
+        what = f"pipeline {pipeline_id!r}" if pipeline_id else "the default pipeline"
+        body = await self._send("GET", "deal-pipelines/board/", what=what, params=params)
+        return read_record(body, Board, detail_keys=("board",), what="the board")
+
+    async def add_stage(self, pipeline_id: str, name: str) -> Stage:
+        path = f"deal-pipelines/{check_id(pipeline_id, 'pipeline_id')}/stages/"
+        body = validate_body(_Name, {"name": name}, "stage")
+        answer = await self._send("POST", path, what=f"the new stage {name!r} in pipeline {pipeline_id!r}",
+                                  json=body.model_dump())  # fmt: skip
+        return await self._stage_from(answer, name)
+
+    async def rename_stage(self, stage_id: str, name: str) -> Stage:
+        path = f"deal-pipelines/stages/{check_id(stage_id, 'stage_id')}/"
+        body = validate_body(_Name, {"name": name}, "stage")
+        answer = await self._send("PUT", path, what=f"stage {stage_id!r}", json=body.model_dump())
+        return await self._stage_from(answer, name, stage_id)
+
+    async def delete_stage(self, stage_id: str) -> None:
+        path = f"deal-pipelines/stages/{check_id(stage_id, 'stage_id')}/"
+        await self._send("DELETE", path, what=f"stage {stage_id!r}")
+
+    async def move_deal(
+        self, deal_id: str, stage_id: str, *, above_id: str | None = None, below_id: str | None = None
+    ) -> Opportunity:
+        """Move a deal to a stage id from a board; optionally just above/below another deal there."""
+        path = f"deal-pipelines/deals/{check_id(deal_id, 'deal_id')}/move/"
+        data = {"stage_id": stage_id, "above_id": above_id, "below_id": below_id}
+        body = validate_body(_Move, data, "move").model_dump(exclude_none=True)
+        answer = read_write(await self._send("PATCH", path, what=f"deal {deal_id!r}", json=body))
+        if isinstance(answer, Ack):
+            return await self._deals.get(deal_id)
+        return read_record(answer, Opportunity, detail_keys=("opportunity_obj",), what=f"deal {deal_id!r}")
+
+    async def move_deal_to_stage(
+        self, deal_id: str, stage: str, *, above_id: str | None = None, below_id: str | None = None
+    ) -> StageMove:
+        """Resolve `stage` (an id, or a name in the deal's own pipeline), move the deal, report from → to."""
+        deal = await self._deals.get(deal_id)
+        board = await self.board(deal.pipeline)
+        columns = [Stage.model_validate(column.model_dump(exclude={"deals"})) for column in board.stages]
+        current = next((column for column in columns if column.id == deal.pipeline_stage), None)
+        target, pipeline = await self._target(columns, stage, board.pipeline)
+        moved = await self.move_deal(deal_id, target.id, above_id=above_id, below_id=below_id)
+        return StageMove(deal=moved, pipeline=pipeline, from_stage=current, to_stage=target)
+
+    async def _target(self, columns: list[Stage], stage: str, pipeline: PipelineRef) -> tuple[Stage, PipelineRef]:
+        """A stage on the deal's board, or (by id) on another pipeline of the org."""
+        try:
+            return find_stage(columns, stage, pipeline_name=pipeline.name), pipeline
+        except CrmNotFound:
+            for other in await self.list():
+                hit = next((candidate for candidate in other.stages if candidate.id == stage.strip()), None)
+                if hit is not None:
+                    return hit, other
+            raise
+
+    async def _find_pipeline(self, pipeline_id: str | None, name: str) -> Pipeline:
+        for pipeline in await self.list():
+            if pipeline.id == pipeline_id or (pipeline_id is None and pipeline.name == name):
+                return pipeline
+        raise CrmProtocolError(f"The CRM acknowledged pipeline {name!r} but it is not in the pipeline list.")
+
+    async def _stage_from(self, body: Any, name: str, stage_id: str | None = None) -> Stage:
+        answer = read_write(body)
+        if not isinstance(answer, Ack):
+            return read_record(answer, Stage, what="the stage")
+        wanted = answer.id or stage_id
+        for pipeline in await self.list():
+            for stage in pipeline.stages:
+                if stage.id == wanted or (wanted is None and stage.name == name):
+                    return stage
+        raise CrmProtocolError(f"The CRM acknowledged stage {name!r} but it is on no pipeline.")

@@ -1,0 +1,114 @@
+"""CRUD over one record resource, driven by its ResourceSpec: the same code for all seven."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from pydantic import BaseModel
+
+from lava_crm_mcp.crm.envelopes import Ack, read_page, read_record, read_write
+from lava_crm_mcp.crm.errors import StageChangeRefused
+from lava_crm_mcp.crm.ids import check_id, validate_body
+from lava_crm_mcp.crm.inputs import Body
+from lava_crm_mcp.crm.models import Created, Page, Record
+from lava_crm_mcp.crm.resources import ResourceSpec
+
+__all__ = ["Records", "Send"]
+
+R = TypeVar("R", bound=Record)
+C = TypeVar("C", bound=Body)
+U = TypeVar("U", bound=Body)
+
+STAGE_FIELDS = ("stage", "pipeline_stage", "pipeline")
+
+
+class Send(Protocol):
+    """The client's single HTTP choke point."""
+
+    async def __call__(
+        self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Any: ...
+
+
+def refuse_stage_write(noun: str, data: object) -> None:
+    """The stage-move rule: a deal's stage never changes through a record write."""
+    if isinstance(data, BaseModel):
+        keys = set(data.model_dump(exclude_none=True))
+    elif isinstance(data, Mapping):
+        keys = {str(key) for key in cast(Mapping[Any, Any], data)}
+    else:
+        keys = set[str]()
+    touched = sorted(keys & set(STAGE_FIELDS))
+    if noun == "deal" and touched:
+        raise StageChangeRefused(
+            f"A deal's stage cannot be changed by updating the deal (got {', '.join(touched)}): the legacy stage "
+            "field does not move it on the pipeline board. Use move_deal (PATCH deal-pipelines/deals/<id>/move/) "
+            "with a stage id or name from the pipeline board instead.",
+            fields={name: ["Use move_deal to change a deal's stage."] for name in touched},
+        )
+
+
+class Records(Generic[R, C, U]):
+    """list / get / create / update / replace / delete for one resource."""
+
+    def __init__(self, spec: ResourceSpec[R, C, U], send: Send) -> None:
+        self.spec = spec
+        self._send = send
+
+    def _detail(self, record_id: str) -> str:
+        return f"{self.spec.path}/{check_id(record_id, f'{self.spec.noun}_id')}/"
+
+    def _what(self, record_id: str) -> str:
+        return f"{self.spec.noun} {record_id!r}"
+
+    async def list(self, *, page: int = 1, search: str | None = None) -> Page[R]:
+        body = await self._send(
+            "GET", f"{self.spec.path}/", what=f"the {self.spec.path} list (page {page})",
+            params={"page": page if page != 1 else None, "search": search or None},
+        )  # fmt: skip
+        spec = self.spec
+        return read_page(body, spec.model, page=page, list_paths=spec.list_paths, count_paths=spec.count_paths)
+
+    async def get(self, record_id: str) -> R:
+        body = await self._send("GET", self._detail(record_id), what=self._what(record_id))
+        return read_record(body, self.spec.model, detail_keys=self.spec.detail_keys, what=self._what(record_id))
+
+    async def create(self, data: C | Mapping[str, Any]) -> Created[R]:
+        body = validate_body(self.spec.create, data, f"new {self.spec.noun}")
+        answer = read_write(await self._send("POST", f"{self.spec.path}/", what=f"the new {self.spec.noun}",
+                                             json=body.model_dump(mode="json", exclude_none=True)))  # fmt: skip
+        if isinstance(answer, Ack):
+            record = await self.get(answer.id) if answer.id is not None else None
+            return Created[R](record=record, message=answer.message)
+        return Created[R](record=self._read(answer, "new"))
+
+    async def update(self, record_id: str, data: U | Mapping[str, Any]) -> R:
+        """Partial update (PATCH): only the fields given are sent."""
+        refuse_stage_write(self.spec.noun, data)
+        path = self._detail(record_id)
+        body = validate_body(self.spec.update, data, f"{self.spec.noun} update")
+        answer = await self._send("PATCH", path, what=self._what(record_id), json=body.model_dump(
+            mode="json", exclude_unset=True))  # fmt: skip
+        return await self._after_write(record_id, answer)
+
+    async def replace(self, record_id: str, data: C | Mapping[str, Any]) -> R:
+        """Full update (PUT): required fields must be present."""
+        refuse_stage_write(self.spec.noun, data)
+        path = self._detail(record_id)
+        body = validate_body(self.spec.create, data, f"{self.spec.noun} replacement")
+        answer = await self._send("PUT", path, what=self._what(record_id), json=body.model_dump(
+            mode="json", exclude_none=True))  # fmt: skip
+        return await self._after_write(record_id, answer)
+
+    async def delete(self, record_id: str) -> None:
+        await self._send("DELETE", self._detail(record_id), what=self._what(record_id))
+
+    async def _after_write(self, record_id: str, body: Any) -> R:
+        answer = read_write(body)
+        if isinstance(answer, Ack):
+            return await self.get(record_id)
+        return self._read(answer, record_id)
+
+    def _read(self, data: dict[str, Any], label: str) -> R:
+        return read_record(data, self.spec.model, detail_keys=self.spec.detail_keys, what=self._what(label))

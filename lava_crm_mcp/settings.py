@@ -1,0 +1,99 @@
+"""Configuration from the environment: the only module that reads it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from lava_crm_mcp.crm import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, RetryPolicy, Upstream
+
+__all__ = ["TOOLSETS", "MissingCredentials", "Mode", "Settings"]
+
+Mode = Literal["read-only", "no-delete", "full"]
+AuthMode = Literal["none", "tokens", "passthrough"]
+TOOLSETS = ("contacts", "accounts", "leads", "deals", "tasks", "cases", "invoices", "pipelines")
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+class MissingCredentials(ValueError):
+    """No way to reach a CRM was configured."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No Lava CRM credential is configured. Set LAVA_SECRET_KEY (your Lava secret key; calls go through "
+            "Lava's gateway) or LAVA_CRM_TOKEN (a CRM token; calls go straight to LAVA_CRM_BASE_URL), "
+            "or run with --sandbox to try it on a local demo CRM with no credential."
+        )
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True, frozen=True)
+
+    secret_key: SecretStr | None = Field(None, validation_alias=AliasChoices("LAVA_SECRET_KEY", "secret_key"))
+    gateway_url: str = Field(DEFAULT_GATEWAY_URL, validation_alias=AliasChoices("LAVA_GATEWAY_URL", "gateway_url"))
+    crm_token: SecretStr | None = Field(None, validation_alias=AliasChoices("LAVA_CRM_TOKEN", "crm_token"))
+    base_url: str = Field(DEFAULT_BASE_URL, validation_alias=AliasChoices("LAVA_CRM_BASE_URL", "base_url"))
+    timeout: float = Field(10.0, gt=0, le=120, validation_alias=AliasChoices("LAVA_CRM_TIMEOUT", "timeout"))
+    retry_deadline: float = Field(
+        20.0, gt=0, le=120, validation_alias=AliasChoices("LAVA_CRM_RETRY_DEADLINE", "retry_deadline")
+    )
+    max_attempts: int = Field(4, ge=1, le=10, validation_alias=AliasChoices("LAVA_CRM_MAX_ATTEMPTS", "max_attempts"))
+    mode: Mode = Field("full", validation_alias=AliasChoices("LAVA_CRM_MODE", "mode"))
+    toolsets: CommaList = Field(TOOLSETS, validation_alias=AliasChoices("LAVA_CRM_TOOLSETS", "toolsets"))
+    auth: AuthMode | None = Field(None, validation_alias=AliasChoices("LAVA_MCP_AUTH", "auth"))
+    auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (), validation_alias=AliasChoices("LAVA_MCP_AUTH_TOKENS", "auth_tokens")
+    )
+    allowed_hosts: CommaList = Field((), validation_alias=AliasChoices("LAVA_MCP_ALLOWED_HOSTS", "allowed_hosts"))
+    allowed_origins: CommaList = Field((), validation_alias=AliasChoices("LAVA_MCP_ALLOWED_ORIGINS", "allowed_origins"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=AliasChoices("LAVA_CRM_LOG_LEVEL", "log_level")
+    )
+
+    @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("auth_tokens", mode="before")
+    @classmethod
+    def _token_list(cls, value: object) -> object:
+        return _split(value.get_secret_value() if isinstance(value, SecretStr) else value)
+
+    @field_validator("toolsets")
+    @classmethod
+    def _known_toolsets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(TOOLSETS))
+        if unknown:
+            raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; valid: {', '.join(TOOLSETS)}")
+        return value or TOOLSETS
+
+    @property
+    def auth_mode(self) -> AuthMode:
+        """The HTTP endpoint's auth: explicit, else static tokens when some are set, else none."""
+        return self.auth or ("tokens" if self.auth_tokens else "none")
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(deadline=self.retry_deadline, max_attempts=self.max_attempts)
+
+    def upstream(self) -> Upstream:
+        """The CRM route: the gateway when LAVA_SECRET_KEY is set, else direct with LAVA_CRM_TOKEN."""
+        if self.secret_key is not None:
+            return Upstream(self.base_url, self.secret_key, gateway_url=self.gateway_url)
+        if self.crm_token is not None:
+            return Upstream(self.base_url, self.crm_token)
+        raise MissingCredentials
+
+    def has_credentials(self) -> bool:
+        return self.secret_key is not None or self.crm_token is not None
