@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         "INFO", validation_alias=AliasChoices("LAVA_CRM_LOG_LEVEL", "log_level")
     )
 
+    @field_validator("secret_key", "crm_token")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty variable (`LAVA_SECRET_KEY=`) is no credential, not an empty one."""
+        return value if value is not None and value.get_secret_value().strip() else None
+
     @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
@@ -87,12 +93,18 @@ class Settings(BaseSettings):
     def retry(self) -> RetryPolicy:
         return RetryPolicy(deadline=self.retry_deadline, max_attempts=self.max_attempts)
 
-    def upstream(self) -> Upstream:
-        """The CRM route: the gateway when LAVA_SECRET_KEY is set, else direct with LAVA_CRM_TOKEN."""
+    def upstream(self, *, anonymous: bool = False) -> Upstream:
+        """The CRM route: the gateway when LAVA_SECRET_KEY is set, else direct with LAVA_CRM_TOKEN.
+
+        `anonymous` (passthrough auth) allows no server credential: each caller's key is used instead,
+        through the gateway unless only LAVA_CRM_TOKEN selects the direct route.
+        """
         if self.secret_key is not None:
             return Upstream(self.base_url, self.secret_key, gateway_url=self.gateway_url)
         if self.crm_token is not None:
             return Upstream(self.base_url, self.crm_token)
+        if anonymous:
+            return Upstream(self.base_url, SecretStr(""), gateway_url=self.gateway_url)
         raise MissingCredentials
 
     def has_credentials(self) -> bool:

@@ -115,12 +115,19 @@ class CrmClient:
             error = self._transport_error(exc, what, method)
             return _Failure(error, None, self._retry.may_retry_error(method, exc))
         logger.debug("%s %s -> %d", method, what, response.status_code)
+        text = self._redacted(response.text)
         if response.is_success:
-            return self._checked(decode(response.text, response.status_code), what, method)
+            return self._checked(decode(text, response.status_code), what, method)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         write = method not in IDEMPOTENT
-        error = error_for(response.status_code, _lenient(response), what=what, write=write, retry_after=retry_after)
+        error = error_for(response.status_code, _lenient(text, response.status_code), what=what, write=write,
+                          retry_after=retry_after)  # fmt: skip
         return _Failure(error, retry_after, self._retry.may_retry_status(method, response.status_code))
+
+    def _redacted(self, text: str) -> str:
+        """A response body with our own credential blanked out, in case the server echoes it back."""
+        secret = self.upstream.credential.get_secret_value()
+        return text.replace(secret, "**********") if secret else text
 
     def _checked(self, body: Any, what: str, method: str) -> Any:
         """A 2xx body may still say `{"error": true}` (django-crm); that is a rejection."""
@@ -147,9 +154,9 @@ class _Failure:
     retriable: bool
 
 
-def _lenient(response: httpx.Response) -> Any:
+def _lenient(text: str, status: int) -> Any:
     """An error body as JSON when it is JSON, else its text (HTML pages, plain text, nothing)."""
     try:
-        return decode(response.text, response.status_code)
+        return decode(text, status)
     except CrmError:
-        return response.text
+        return text

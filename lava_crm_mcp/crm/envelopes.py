@@ -124,7 +124,11 @@ def read_record(body: Any, model: type[M], *, detail_keys: Iterable[str] = (), w
         data = cast(dict[str, Any], body)
         if "id" not in data:
             wrapped: list[Any] = [data[key] for key in detail_keys if isinstance(data.get(key), dict)]
-            nested: list[Any] = [value for value in data.values() if isinstance(value, dict) and "id" in value]
+            nested: list[Any] = [
+                value
+                for key, value in data.items()
+                if key not in model.model_fields and isinstance(value, dict) and "id" in value
+            ]
             candidates = wrapped or (nested if len(nested) == 1 else [])
             if candidates:
                 return _validate(model, candidates[0], what)

@@ -8,10 +8,12 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from lava_crm_mcp.crm.errors import CrmInvalid
+from lava_crm_mcp.crm.inputs import PATTERN_HINTS
 
-__all__ = ["check_id", "validate_body"]
+__all__ = ["check_id", "explain", "validate_body"]
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 B = TypeVar("B", bound=BaseModel)
@@ -29,6 +31,12 @@ def check_id(value: object, field: str = "id") -> str:
     return quote(value, safe="")
 
 
+def explain(error: ErrorDetails) -> str:
+    """A validation error in plain words: what a pattern means rather than the pattern itself."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    return PATTERN_HINTS.get(str(pattern), error["msg"]) if pattern is not None else error["msg"]
+
+
 def validate_body(model: type[B], data: B | Mapping[str, Any], what: str) -> B:
     """A typed body, or CrmInvalid naming each bad field and, for unknown ones, the valid fields."""
     if isinstance(data, model):
@@ -39,7 +47,7 @@ def validate_body(model: type[B], data: B | Mapping[str, Any], what: str) -> B:
         fields: dict[str, list[str]] = {}
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "body"
-            text = "Unknown field." if error["type"] == "extra_forbidden" else error["msg"]
+            text = "Unknown field." if error["type"] == "extra_forbidden" else explain(error)
             fields.setdefault(name, []).append(text)
         said = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
         valid = ", ".join(model.model_fields)

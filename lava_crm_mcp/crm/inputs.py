@@ -28,12 +28,25 @@ __all__ = [
 ]
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
+# What each pattern means, for error messages a person or a model can act on.
+PATTERN_HINTS = {
+    ID_PATTERN: "must be an id exactly as returned by a search, get or list call",
+    EMAIL_PATTERN: "must be an email address like name@example.com",
+    COUNTRY_PATTERN: "must be an ISO-2 country code like US",
+    CURRENCY_PATTERN: "must be an ISO-4217 currency code like USD",
+    MONEY_PATTERN: "must be a decimal amount like 1500.00",
+}
+
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=EMAIL_PATTERN, max_length=254)]
+Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
+Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
 Money = Annotated[
     Decimal, Field(ge=0, max_digits=14, decimal_places=2), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)
 ]

@@ -1,0 +1,93 @@
+"""Count, offline, the o200k tokens a model sees per tool and for the whole tools/list; check the budget.
+
+Run: python bench/tokens.py   (prints a table; exits 1 if a budget is exceeded)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.resources
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+from mcp import Client
+from pydantic import SecretStr
+
+from lava_crm_mcp.crm import CrmClient, Upstream
+from lava_crm_mcp.sandbox import SANDBOX_TOKEN, create_app
+from lava_crm_mcp.server import build_server
+from lava_crm_mcp.settings import Settings
+
+CATALOG_BUDGET = 7_000
+PER_TOOL_BUDGET = 170
+SEARCH_RESULT_BUDGET = 1_200
+TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/"  # only tiktoken's cache key
+
+
+def encoding() -> Any:
+    """tiktoken's o200k_base, loaded offline from the BPE file that bpe-openai ships (hash-checked by tiktoken)."""
+    cache = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(Path(tempfile.gettempdir()) / "lava-tiktoken")))
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / hashlib.sha1(f"{TIKTOKEN_URL}o200k_base.tiktoken".encode()).hexdigest()  # noqa: S324
+    if not target.exists():
+        packed = importlib.resources.files("bpe_openai.data") / "o200k_base.tiktoken.gz"
+        target.write_bytes(gzip.decompress(packed.read_bytes()))
+    import tiktoken
+
+    return tiktoken.get_encoding("o200k_base")
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def model_view(tool: dict[str, Any]) -> dict[str, Any]:
+    """What a model is shown of a tool: name, description and input schema."""
+    return {"name": tool["name"], "description": tool.get("description"), "inputSchema": tool["inputSchema"]}
+
+
+async def measure() -> dict[str, Any]:
+    crm = CrmClient(Upstream("http://sandbox", SecretStr(SANDBOX_TOKEN)),
+                    transport=httpx.ASGITransport(app=create_app(seed="demo")))  # fmt: skip
+    async with Client(build_server(Settings(), crm=crm)) as client:
+        tools = [tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+                 for tool in (await client.list_tools()).tools]  # fmt: skip
+        result = await client.call_tool("search_contacts", {})
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    return {"tools": tools, "search_text": text, "rows": len((result.structured_content or {}).get("items", []))}
+
+
+def main() -> int:
+    enc = encoding()
+    data = anyio.run(measure)
+    tools = data["tools"]
+    per_tool = {tool["name"]: len(enc.encode(compact(model_view(tool)))) for tool in tools}
+    visible = len(enc.encode(compact({"tools": [model_view(tool) for tool in tools]})))
+    payload = len(enc.encode(compact({"tools": tools})))
+    search = len(enc.encode(data["search_text"]))
+    average = sum(per_tool.values()) / len(per_tool)
+    width = max(map(len, per_tool))
+    out = sys.stdout
+    out.write(f"{'tool':<{width}}  o200k (name+description+inputSchema)\n")
+    for name, count in per_tool.items():
+        out.write(f"{name:<{width}}  {count:>5}\n")
+    checks = [
+        ("model-visible catalog", visible, CATALOG_BUDGET),
+        ("average per tool", round(average, 1), PER_TOOL_BUDGET),
+        (f"search_contacts text ({data['rows']} rows)", search, SEARCH_RESULT_BUDGET),
+    ]
+    out.write(f"\ntools: {len(tools)}; whole tools/list payload (with outputSchema, annotations): {payload}\n")
+    for label, value, budget in checks:
+        out.write(f"{label}: {value} (budget {budget}) {'ok' if value <= budget else 'OVER'}\n")
+    return 0 if all(value <= budget for _, value, budget in checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

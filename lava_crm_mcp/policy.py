@@ -1,0 +1,28 @@
+"""Which tools a server exposes: toolsets and modes, decided from one table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lava_crm_mcp.settings import Mode
+from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Tier, ToolSpec
+
+__all__ = ["MODE_TIERS", "refusal"]
+
+MODE_TIERS: dict[Mode, frozenset[Tier]] = {
+    "read-only": frozenset({READ}),
+    "no-delete": frozenset({READ, WRITE}),
+    "full": frozenset({READ, WRITE, DESTRUCTIVE}),
+}
+
+
+def refusal(tool: ToolSpec, mode: Mode, toolsets: Iterable[str]) -> str | None:
+    """Why this tool is off under the policy, or None when it is on."""
+    if tool.tier not in MODE_TIERS[mode]:
+        return (f"{tool.name} is disabled: this server runs in {mode} mode (LAVA_CRM_MODE), which allows "
+                f"{', '.join(sorted(MODE_TIERS[mode]))} tools only.")  # fmt: skip
+    enabled = tuple(toolsets)
+    if tool.toolset not in enabled:
+        return (f"{tool.name} is disabled: its toolset {tool.toolset!r} is not enabled (LAVA_CRM_TOOLSETS="
+                f"{','.join(enabled)}).")  # fmt: skip
+    return None
