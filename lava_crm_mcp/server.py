@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -47,7 +47,7 @@ def build_server(settings: Settings, crm: CrmClient | None = None) -> MCPServer[
     passthrough = settings.auth_mode == "passthrough"
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         if crm is not None:
             yield AppState(crm, passthrough)
             return

@@ -54,10 +54,11 @@ PageArg = Annotated[int, Field(ge=1, le=10_000, description="1-based page of 20.
 def _compact_schema(schema: dict[str, Any]) -> None:
     """Trim what a model reads: no titles, `X | None` shown as `X`, no null defaults."""
     schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
+    properties: dict[str, dict[str, Any]] = schema.get("properties", {})
+    for prop in properties.values():
         prop.pop("title", None)
-        options = prop.get("anyOf")
-        if isinstance(options, list) and {"type": "null"} in options and len(options) == 2:
+        options: list[Any] = prop.get("anyOf", [])
+        if {"type": "null"} in options and len(options) == 2:
             prop.pop("anyOf")
             prop.update(next(option for option in options if option != {"type": "null"}))
         if prop.get("default", 0) is None:

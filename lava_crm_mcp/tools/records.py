@@ -17,7 +17,7 @@ from lava_crm_mcp.tools.render import Created, Deleted, RecordPage, RecordResult
 
 __all__ = ["NOUNS", "Noun", "record_tools"]
 
-MoneyArg = Annotated[str, StringConstraints(pattern=MONEY_PATTERN), Field(description="e.g. 1500.00")]
+MONEY_ARG: Any = Annotated[str, StringConstraints(pattern=MONEY_PATTERN), Field(description="e.g. 1500.00")]
 # Arguments whose meaning a bare schema does not show.
 FIELD_NOTES = {
     "account": "Account id.",
@@ -72,9 +72,8 @@ NOUNS = (
 def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
     """A tool argument from a request-body field: same name and rules; money as a plain decimal string."""
     annotation: Any = field.annotation
-    money = Decimal in get_args(annotation) or annotation is Decimal
-    if money:
-        annotation = MoneyArg if field.is_required() else MoneyArg | None
+    if Decimal in get_args(annotation) or annotation is Decimal:
+        annotation = MONEY_ARG if field.is_required() else MONEY_ARG | None
     elif field.metadata:
         annotation = Annotated[annotation, *field.metadata]
     note = FIELD_NOTES.get(name)
@@ -90,14 +89,14 @@ def _args(name: str, body: type[BaseModel], noun: Noun, *, with_id: bool) -> typ
 
 
 def _id_args(name: str, noun: Noun) -> type[ToolArgs]:
-    return create_model(f"{name}Arguments", __base__=ToolArgs, **{f"{noun.noun}_id": (IdArg, ...)})
+    params: dict[str, Any] = {f"{noun.noun}_id": (IdArg, ...)}
+    return create_model(f"{name}Arguments", __base__=ToolArgs, **params)
 
 
 def _row_model(noun: Noun) -> type[BaseModel]:
     fields = noun.spec.model.model_fields
-    return create_model(
-        f"{noun.noun.title()}Row", **{key: (fields[key].annotation, ... if key == "id" else None) for key in noun.row}
-    )
+    params: dict[str, Any] = {key: (fields[key].annotation, ... if key == "id" else None) for key in noun.row}
+    return create_model(f"{noun.noun.title()}Row", **params)
 
 
 def _search(noun: Noun) -> ToolSpec:

@@ -43,7 +43,7 @@ def fields_line(data: dict[str, Any], skip: Iterable[str] = ()) -> str:
     """`key=value; …` for the fields that carry something."""
     skipped = set(skip)
     shown = [
-        f"{key}={one_line(', '.join(map(str, value)) if isinstance(value, list) else value)}"
+        f"{key}={one_line(', '.join(map(str, cast(list[Any], value))) if isinstance(value, list) else value)}"
         for key, value in data.items()
         if key not in skipped and value not in (None, "", [])
     ]
