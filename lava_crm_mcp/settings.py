@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     )
     allowed_hosts: CommaList = Field((), validation_alias=AliasChoices("LAVA_MCP_ALLOWED_HOSTS", "allowed_hosts"))
     allowed_origins: CommaList = Field((), validation_alias=AliasChoices("LAVA_MCP_ALLOWED_ORIGINS", "allowed_origins"))
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, validation_alias=AliasChoices("LAVA_MCP_MAX_BODY_BYTES", "max_body_bytes")
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=AliasChoices("LAVA_CRM_LOG_LEVEL", "log_level")
     )

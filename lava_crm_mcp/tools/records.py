@@ -82,7 +82,8 @@ def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
 
 def _args(name: str, body: type[BaseModel], noun: Noun, *, with_id: bool) -> type[ToolArgs]:
     fields = {key: field for key, field in body.model_fields.items() if key not in LEAVE_OUT.get(noun.noun, ())}
-    ordered = sorted(fields.items(), key=lambda item: not item[1].is_required())
+    required = {key for key, field in noun.spec.create.model_fields.items() if field.is_required()}
+    ordered = sorted(fields.items(), key=lambda item: item[0] not in required)
     params: dict[str, Any] = {f"{noun.noun}_id": (IdArg, ...)} if with_id else {}
     params |= {key: _arg(key, field) for key, field in ordered}
     return create_model(f"{name}Arguments", __base__=ToolArgs, **params)

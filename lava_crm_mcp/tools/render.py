@@ -12,6 +12,8 @@ from pydantic import BaseModel
 __all__ = ["Created", "Deleted", "RecordPage", "RecordResult", "Result", "clean", "to_call_result", "values_line"]
 
 KEEP = frozenset("\n\t")
+# Fields left out of the text (still in structured content): a deal's legacy enum says nothing about its board stage.
+TEXT_SKIP = {"deal": ("id", "stage")}
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -86,7 +88,7 @@ class RecordResult(Result, Generic[T]):
 
     def render(self) -> str:
         data = self.record.model_dump(mode="json")
-        return f"{self.kind} {data.get('id')}: {fields_line(data, skip=('id',))}"
+        return f"{self.kind} {data.get('id')}: {fields_line(data, skip=TEXT_SKIP.get(self.kind, ('id',)))}"
 
 
 class Created(Result, Generic[T]):
@@ -103,7 +105,7 @@ class Created(Result, Generic[T]):
             return (f"The CRM accepted the new {self.kind}{said} but returned no id, so it was not re-read. "
                     f"Do not create it again; find it with {self.find_with}.")  # fmt: skip
         data = self.record.model_dump(mode="json")
-        return f"Created {self.kind} {data.get('id')}: {fields_line(data, skip=('id',))}"
+        return f"Created {self.kind} {data.get('id')}: {fields_line(data, skip=TEXT_SKIP.get(self.kind, ('id',)))}"
 
 
 class Deleted(Result):

@@ -1,0 +1,201 @@
+"""The `lava-crm-mcp` command: stdio or HTTP server, the sandbox, the tool table, one-off tool calls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from lava_crm_mcp import __version__
+from lava_crm_mcp.crm import CrmClient, Upstream
+from lava_crm_mcp.settings import MissingCredentials, Settings
+
+__all__ = ["main"]
+
+logger = logging.getLogger("lava_crm_mcp")
+SUBCOMMANDS = ("stdio", "http", "sandbox", "tools", "call")
+SANDBOX_URL = "http://sandbox.local"
+
+
+class UsageError(Exception):
+    """A configuration the command refuses to run with; exit code 2."""
+
+
+def default_sandbox_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("lava-crm-mcp", appauthor=False)) / "sandbox.sqlite3"
+
+
+def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> CrmClient:
+    """A CrmClient wired in-process to the embedded sandbox (SQLite at `path`, demo data on first use)."""
+    from lava_crm_mcp.sandbox import SANDBOX_TOKEN, create_app
+
+    db = Path(path).expanduser()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not db.exists()
+    app = create_app(db, open_mode=open_mode, seed="demo")
+    logger.info(
+        "Using the local sandbox CRM at %s (%s; no Lava credential needed). Delete the file to reset it.",
+        db, "new, seeded with demo data" if fresh else "existing data",
+    )  # fmt: skip
+    upstream = Upstream(SANDBOX_URL, SecretStr(SANDBOX_TOKEN))
+    return CrmClient(upstream, transport=httpx.ASGITransport(app=app), timeout=settings.timeout, retry=settings.retry)
+
+
+def _crm(args: argparse.Namespace, settings: Settings) -> CrmClient | None:
+    """The sandbox client with --sandbox; otherwise None (the server makes its own), after checking credentials."""
+    if args.sandbox:
+        return sandbox_crm(args.sandbox, open_mode=settings.auth_mode == "passthrough", settings=settings)
+    if not settings.has_credentials() and settings.auth_mode != "passthrough":
+        raise UsageError(str(MissingCredentials()))
+    return None
+
+
+def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
+    from lava_crm_mcp.server import build_server
+
+    server = build_server(settings, crm=_crm(args, settings))
+    anyio.run(server.run_stdio_async)
+    return 0
+
+
+def run_http(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from lava_crm_mcp.http import create_http_app, is_loopback
+
+    if not is_loopback(args.host) and settings.auth_mode == "none":
+        raise UsageError(
+            f"Refusing to serve on {args.host} without auth: set LAVA_MCP_AUTH_TOKENS (static bearer tokens) or "
+            "LAVA_MCP_AUTH=passthrough (each caller sends its own Lava key), or bind to 127.0.0.1."
+        )
+    if settings.auth_mode == "tokens" and not settings.auth_tokens:
+        raise UsageError("LAVA_MCP_AUTH=tokens needs LAVA_MCP_AUTH_TOKENS (comma-separated bearer tokens).")
+    crm = _crm(args, settings) or CrmClient(
+        settings.upstream(anonymous=settings.auth_mode == "passthrough"), timeout=settings.timeout,
+        retry=settings.retry,
+    )  # fmt: skip
+    app = create_http_app(settings, crm, stateful=args.stateful)
+    logger.info("Serving MCP on http://%s:%d/mcp (auth: %s)", args.host, args.port, settings.auth_mode)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=True, server_header=False,
+                timeout_graceful_shutdown=10)  # fmt: skip
+    return 0
+
+
+def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from lava_crm_mcp.sandbox.__main__ import run
+
+    return run(args)
+
+
+def run_tools(args: argparse.Namespace, settings: Settings) -> int:
+    from lava_crm_mcp.policy import refusal
+    from lava_crm_mcp.tools import TOOLS
+
+    rows = [("name", "tier", "toolset", "enabled", "description")]
+    for tool in TOOLS:
+        enabled = "no" if refusal(tool, settings.mode, settings.toolsets) else "yes"
+        rows.append((tool.name, tool.tier, tool.toolset, enabled, tool.description))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        sys.stdout.write("  ".join([*cells, row[4]]) + "\n")
+    return 0
+
+
+async def _call(settings: Settings, crm: CrmClient | None, tool: str, arguments: dict[str, Any]) -> int:
+    from mcp import Client
+
+    from lava_crm_mcp.server import build_server
+
+    async with Client(build_server(settings, crm=crm)) as client:
+        result = await client.call_tool(tool, arguments)
+    text = "\n".join(getattr(block, "text", "") for block in result.content)
+    (sys.stderr if result.is_error else sys.stdout).write(text + "\n")
+    return 1 if result.is_error else 0
+
+
+def run_call(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        arguments = json.loads(args.arguments)
+    except ValueError as exc:
+        raise UsageError(f'The arguments must be a JSON object, e.g. \'{{"query": "ada"}}\' ({exc}).') from None
+    if not isinstance(arguments, dict):
+        raise UsageError('The arguments must be a JSON object, e.g. \'{"query": "ada"}\'.')
+    return anyio.run(_call, settings, _crm(args, settings), args.tool, arguments)
+
+
+def _with_sandbox(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox", nargs="?", const=str(default_sandbox_path()), metavar="PATH",
+        help="use the embedded sandbox CRM (SQLite; default %(const)s), seeded with demo data; no credential needed",
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from lava_crm_mcp.sandbox.__main__ import build_parser as sandbox_arguments
+
+    parser = argparse.ArgumentParser(prog="lava-crm-mcp", description="An MCP server for the Lava CRM.")
+    parser.add_argument("--version", action="version", version=f"lava-crm-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    stdio = commands.add_parser("stdio", help="serve MCP over stdio (the default)")
+    _with_sandbox(stdio)
+    http = commands.add_parser("http", help="serve MCP over streamable HTTP at /mcp")
+    http.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    http.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    http.add_argument("--stateful", action="store_true", help="stateful SSE sessions instead of stateless JSON")
+    _with_sandbox(http)
+    sandbox_arguments(commands.add_parser("sandbox", help="serve the sandbox Lava CRM REST API alone"))
+    commands.add_parser("tools", help="list the tool catalog")
+    call = commands.add_parser("call", help="call one tool and print its text result")
+    call.add_argument("tool", help="tool name, e.g. search_contacts")
+    call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments (default: {})")
+    _with_sandbox(call)
+    stdio.set_defaults(run=run_stdio)
+    http.set_defaults(run=run_http)
+    commands.choices["sandbox"].set_defaults(run=run_sandbox)
+    commands.choices["tools"].set_defaults(run=run_tools)
+    call.set_defaults(run=run_call)
+    return parser
+
+
+def _argv(argv: Sequence[str] | None) -> list[str]:
+    """`lava-crm-mcp` and `lava-crm-mcp --sandbox` mean the stdio server."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help", "--version")):
+        return ["stdio", *args]
+    return args
+
+
+def configure_logging(level: str) -> None:
+    """Everything to stderr: stdout belongs to the MCP protocol on stdio."""
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        force=True)  # fmt: skip
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(_argv(argv))
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        configure_logging("ERROR")
+        sys.stderr.write(f"lava-crm-mcp: invalid configuration: {exc}\n")
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        return int(args.run(args, settings))
+    except UsageError as exc:
+        sys.stderr.write(f"lava-crm-mcp: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
