@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -131,7 +131,7 @@ def run_call(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f'The arguments must be a JSON object, e.g. \'{{"query": "ada"}}\' ({exc}).') from None
     if not isinstance(arguments, dict):
         raise UsageError('The arguments must be a JSON object, e.g. \'{"query": "ada"}\'.')
-    return anyio.run(_call, settings, _crm(args, settings), args.tool, arguments)
+    return anyio.run(_call, settings, _crm(args, settings), args.tool, cast(dict[str, Any], arguments))
 
 
 def _with_sandbox(parser: argparse.ArgumentParser) -> None:

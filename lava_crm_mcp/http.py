@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -108,7 +108,7 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
     sessions = app.router.lifespan_context
 
     @asynccontextmanager
-    async def lifespan(inner: Starlette) -> AsyncIterator[None]:
+    async def lifespan(inner: Starlette) -> AsyncGenerator[None]:
         async with crm, sessions(inner):
             yield
 

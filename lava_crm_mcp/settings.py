@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from lava_crm_mcp.crm import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, RetryPolicy, Upstream
@@ -39,28 +39,22 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True, frozen=True)
 
-    secret_key: SecretStr | None = Field(None, validation_alias=AliasChoices("LAVA_SECRET_KEY", "secret_key"))
-    gateway_url: str = Field(DEFAULT_GATEWAY_URL, validation_alias=AliasChoices("LAVA_GATEWAY_URL", "gateway_url"))
-    crm_token: SecretStr | None = Field(None, validation_alias=AliasChoices("LAVA_CRM_TOKEN", "crm_token"))
-    base_url: str = Field(DEFAULT_BASE_URL, validation_alias=AliasChoices("LAVA_CRM_BASE_URL", "base_url"))
-    timeout: float = Field(10.0, gt=0, le=120, validation_alias=AliasChoices("LAVA_CRM_TIMEOUT", "timeout"))
-    retry_deadline: float = Field(
-        20.0, gt=0, le=120, validation_alias=AliasChoices("LAVA_CRM_RETRY_DEADLINE", "retry_deadline")
-    )
-    max_attempts: int = Field(4, ge=1, le=10, validation_alias=AliasChoices("LAVA_CRM_MAX_ATTEMPTS", "max_attempts"))
-    mode: Mode = Field("full", validation_alias=AliasChoices("LAVA_CRM_MODE", "mode"))
-    toolsets: CommaList = Field(TOOLSETS, validation_alias=AliasChoices("LAVA_CRM_TOOLSETS", "toolsets"))
-    auth: AuthMode | None = Field(None, validation_alias=AliasChoices("LAVA_MCP_AUTH", "auth"))
-    auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
-        (), validation_alias=AliasChoices("LAVA_MCP_AUTH_TOKENS", "auth_tokens")
-    )
-    allowed_hosts: CommaList = Field((), validation_alias=AliasChoices("LAVA_MCP_ALLOWED_HOSTS", "allowed_hosts"))
-    allowed_origins: CommaList = Field((), validation_alias=AliasChoices("LAVA_MCP_ALLOWED_ORIGINS", "allowed_origins"))
-    max_body_bytes: int = Field(
-        1_048_576, ge=1024, validation_alias=AliasChoices("LAVA_MCP_MAX_BODY_BYTES", "max_body_bytes")
-    )
+    secret_key: SecretStr | None = Field(default=None, validation_alias="LAVA_SECRET_KEY")
+    gateway_url: str = Field(default=DEFAULT_GATEWAY_URL, validation_alias="LAVA_GATEWAY_URL")
+    crm_token: SecretStr | None = Field(default=None, validation_alias="LAVA_CRM_TOKEN")
+    base_url: str = Field(default=DEFAULT_BASE_URL, validation_alias="LAVA_CRM_BASE_URL")
+    timeout: float = Field(default=10.0, gt=0, le=120, validation_alias="LAVA_CRM_TIMEOUT")
+    retry_deadline: float = Field(default=20.0, gt=0, le=120, validation_alias="LAVA_CRM_RETRY_DEADLINE")
+    max_attempts: int = Field(default=4, ge=1, le=10, validation_alias="LAVA_CRM_MAX_ATTEMPTS")
+    mode: Mode = Field(default="full", validation_alias="LAVA_CRM_MODE")
+    toolsets: CommaList = Field(default=TOOLSETS, validation_alias="LAVA_CRM_TOOLSETS")
+    auth: AuthMode | None = Field(default=None, validation_alias="LAVA_MCP_AUTH")
+    auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(default=(), validation_alias="LAVA_MCP_AUTH_TOKENS")
+    allowed_hosts: CommaList = Field(default=(), validation_alias="LAVA_MCP_ALLOWED_HOSTS")
+    allowed_origins: CommaList = Field(default=(), validation_alias="LAVA_MCP_ALLOWED_ORIGINS")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="LAVA_MCP_MAX_BODY_BYTES")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias=AliasChoices("LAVA_CRM_LOG_LEVEL", "log_level")
+        default="INFO", validation_alias="LAVA_CRM_LOG_LEVEL"
     )
 
     @field_validator("secret_key", "crm_token")
