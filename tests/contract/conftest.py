@@ -1,0 +1,32 @@
+"""Fixtures: the adapter wired in-process to a fresh sandbox, in either dialect (no respx anywhere)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from lava_crm_mcp.crm import CrmClient, Upstream
+from lava_crm_mcp.sandbox import SANDBOX_TOKEN, Dialect, create_app
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["drf", "django-crm"])
+def dialect(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def crm(dialect: str) -> AsyncIterator[CrmClient]:
+    app = create_app(dialect=dialect)  # type: ignore[arg-type]
+    client = CrmClient(
+        Upstream("http://sandbox.test", SecretStr(SANDBOX_TOKEN)), transport=httpx.ASGITransport(app=app)
+    )
+    async with client:
+        yield client
