@@ -18,15 +18,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(params=["drf", "django-crm"])
-def dialect(request: pytest.FixtureRequest) -> str:
+def dialect(request: pytest.FixtureRequest) -> Dialect:
     return request.param
 
 
 @pytest.fixture
-async def crm(dialect: str) -> AsyncIterator[CrmClient]:
-    app = create_app(dialect=dialect)  # type: ignore[arg-type]
-    client = CrmClient(
-        Upstream("http://sandbox.test", SecretStr(SANDBOX_TOKEN)), transport=httpx.ASGITransport(app=app)
-    )
-    async with client:
+async def crm(dialect: Dialect) -> AsyncIterator[CrmClient]:
+    upstream = Upstream("http://sandbox.test", SecretStr(SANDBOX_TOKEN))
+    async with CrmClient(upstream, transport=httpx.ASGITransport(app=create_app(dialect=dialect))) as client:
         yield client
