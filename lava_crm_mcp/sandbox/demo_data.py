@@ -1,0 +1,105 @@
+"""The demo company's records as plain tuples (read by demo.py): accounts, people, leads, deals, work items."""
+
+# name, industry, city, country, domain, status
+ACCOUNTS = (
+    ("Analytical Engines Ltd", "COMPUTER", "London", "GB", "analytical-engines.co.uk", "open"),
+    ("Babbage & Co", "FINANCE", "Cambridge", "GB", "babbage.co", "open"),
+    ("Hopper Systems Inc", "SOFTWARE", "Arlington", "US", "hoppersystems.com", "open"),
+    ("Curie Biolabs", "BIOTECHNOLOGY", "Paris", "FR", "curie-biolabs.fr", "open"),
+    ("Turing Logistics GmbH", "TRANSPORTATION", "Hamburg", "DE", "turing-logistics.de", "open"),
+    ("Noether Insurance AG", "INSURANCE", "Zurich", "CH", "noether-insurance.ch", "open"),
+    ("Lamarr Wireless", "TELECOMMUNICATIONS", "Los Angeles", "US", "lamarrwireless.com", "open"),
+    ("Franklin Health Partners", "HEALTHCARE", "Boston", "US", "franklinhealth.org", "close"),
+)
+
+# first name, last name, title, account index (None: no account), mobile
+CONTACTS = (
+    ("Ada", "Lovelace", "CTO", 0, "+44 20 7946 0101"),
+    ("Charles", "Babbage", "Founder", 0, "+44 20 7946 0102"),
+    ("Mary", "Somerville", "Head of Research", 0, "+44 20 7946 0103"),
+    ("Augustus", "De Morgan", "CFO", 1, "+44 1223 496 0201"),
+    ("George", "Boole", "Financial Controller", 1, "+44 1223 496 0202"),
+    ("Grace", "Hopper", "VP Engineering", 2, "+1 703 555 0301"),
+    ("Jean", "Sammet", "Product Lead", 2, "+1 703 555 0302"),
+    ("Margaret", "Hamilton", "Director of Software", 2, "+1 703 555 0303"),
+    ("John", "von Neumann", "Principal Architect", 2, "+1 703 555 0304"),
+    ("Marie", "Curie", "CEO", 3, "+33 1 55 55 0401"),
+    ("Pierre", "Curie", "Lab Director", 3, "+33 1 55 55 0402"),
+    ("Irene", "Joliot", "Head of Procurement", 3, "+33 1 55 55 0403"),
+    ("Alan", "Turing", "Head of Operations", 4, "+49 40 5555 0501"),
+    ("Joan", "Clarke", "Data Analyst", 4, "+49 40 5555 0502"),
+    ("Gordon", "Welchman", "IT Manager", 4, "+49 40 5555 0503"),
+    ("Emmy", "Noether", "Chief Actuary", 5, "+41 44 555 0601"),
+    ("Olga", "Taussky", "Risk Manager", 5, "+41 44 555 0602"),
+    ("Hedy", "Lamarr", "Founder", 6, "+1 213 555 0701"),
+    ("George", "Antheil", "CTO", 6, "+1 213 555 0702"),
+    ("Claude", "Shannon", "Principal Engineer", 6, "+1 213 555 0703"),
+    ("Rosalind", "Franklin", "Medical Director", 7, "+1 617 555 0801"),
+    ("Maurice", "Wilkins", "Operations Manager", 7, "+1 617 555 0802"),
+    ("Katherine", "Johnson", "Independent Consultant", None, "+1 757 555 0901"),
+    ("Dorothy", "Vaughan", "Independent Consultant", None, "+1 757 555 0902"),
+    ("Annie", "Easley", "Freelance Developer", None, "+1 216 555 0903"),
+)
+
+# title, first name, last name, company, status, source, amount, probability
+LEADS = (
+    ("Fleet tracking pilot", "Nikola", "Tesla", "Tesla Coils Ltd", "assigned", "partner", "12000.00", 30),
+    ("Data warehouse migration", "Barbara", "Liskov", "Liskov Data", "in process", "email", "45000.00", 50),
+    ("Website redesign inquiry", "Tim", "Berners-Lee", "Web Foundry", "assigned", "call", None, None),
+    ("Analytics trial signup", "Edsger", "Dijkstra", "Shortest Path BV", "recycled", "campaign", "3000.00", 10),
+    ("Security audit", "Whitfield", "Diffie", "Keyspace Security", "converted", "existing customer", "18000.00", 90),
+    ("Reseller partnership", "Radia", "Perlman", "Spanning Networks", "in process", "partner", "25000.00", 40),
+    ("Conference booth lead", "Frances", "Allen", "Optimizing Compilers Co", "assigned", "public relations", None, 20),
+    ("Quote request: 50 seats", "Donald", "Knuth", "TeX Publishing", "closed", "email", "9500.00", 0),
+    ("Webinar follow-up", "Shafi", "Goldwasser", "Zero Knowledge Labs", "assigned", "campaign", None, 15),
+    ("Inbound chat: API access", "Leslie", "Lamport", "Paxos Systems", "in process", "other", "7200.00", 35),
+)
+
+# name, account index, amount, currency, (pipeline, stage), contact indexes, probability, closed_on
+DEALS = (
+    ("Platform expansion", 0, "48000.00", "GBP", ("default", "Prospecting"), (0, 1), 20, None),
+    ("Network analytics", 6, "22000.00", "USD", ("default", "Prospecting"), (18,), 15, None),
+    ("Team licences", 2, "36000.00", "USD", ("default", "Qualification"), (5, 6), 35, None),
+    ("Risk dashboards", 5, "54000.00", "CHF", ("default", "Qualification"), (15, 16), 30, None),
+    ("Lab data pipeline", 3, "61000.00", "EUR", ("default", "Proposal"), (9, 11), 55, None),
+    ("Route optimisation", 4, "75000.00", "EUR", ("default", "Proposal"), (12, 14), 60, None),
+    ("Reporting suite", 1, "29500.00", "GBP", ("default", "Negotiation"), (3,), 80, None),
+    ("Starter plan", 0, "12000.00", "GBP", ("default", "Won"), (0,), 100, "2025-05-02"),
+    ("Onboarding services", 2, "8500.00", "USD", ("default", "Won"), (7,), 100, "2025-05-09"),
+    ("Compliance module", 7, "19000.00", "USD", ("default", "Won"), (20,), 100, "2025-04-18"),
+    ("Warehouse sensors", 4, "41000.00", "EUR", ("default", "Lost"), (13,), 0, "2025-05-14"),
+    ("Audit archive", 1, "15000.00", "GBP", ("default", "Lost"), (4,), 0, "2025-04-25"),
+    ("Co-marketing programme", 6, "10000.00", "USD", ("Partnerships", "Contacted"), (17,), 25, None),
+    ("Referral agreement", 3, "5000.00", "EUR", ("Partnerships", "Prospecting"), (10,), 10, None),
+)
+
+# title, status, priority, due date, account index, contact indexes, deal index
+TASKS = (
+    ("Send platform expansion proposal", "New", "High", "2025-06-10", 0, (0,), 0),
+    ("Book discovery call with Hopper Systems", "In Progress", "Medium", "2025-06-05", 2, (5,), 2),
+    ("Prepare risk dashboard demo", "New", "High", "2025-06-12", 5, (15, 16), 3),
+    ("Review lab pipeline requirements", "In Progress", "Medium", "2025-06-08", 3, (9,), 4),
+    ("Negotiate reporting suite discount", "New", "High", "2025-06-04", 1, (3,), 6),
+    ("Kick-off onboarding workshop", "Completed", "Medium", "2025-05-20", 2, (7,), 8),
+    ("Post-mortem on warehouse sensors", "Completed", "Low", "2025-05-28", 4, (13,), 10),
+    ("Draft co-marketing plan", "New", "Low", "2025-06-20", 6, (17, 19), 12),
+)
+
+# name, status, priority, type, account index, contact indexes, closed on
+CASES = (
+    ("Dashboard export times out", "Assigned", "High", "Problem", 0, (0, 2), None),
+    ("How to add SSO users?", "Closed", "Normal", "Question", 2, (6,), "2025-05-22"),
+    ("Sensor feed outage", "Pending", "Urgent", "Incident", 4, (14,), None),
+    ("Invoice shows wrong VAT rate", "New", "Normal", "Question", 1, (4,), None),
+    ("Duplicate patient records after import", "Rejected", "Low", "Problem", 7, (21,), "2025-05-03"),
+)
+
+# title, status, account index, contact index, currency, amount, issue date, due date
+INVOICES = (
+    ("Starter plan – annual", "Paid", 0, 0, "GBP", "12000.00", "2025-05-03", "2025-06-02"),
+    ("Onboarding services", "Paid", 2, 7, "USD", "8500.00", "2025-05-10", "2025-06-09"),
+    ("Compliance module – first instalment", "Sent", 7, 20, "USD", "9500.00", "2025-05-20", "2025-06-19"),
+    ("Compliance module – second instalment", "Draft", 7, 20, "USD", "9500.00", None, None),
+    ("Consulting hours – May", "Pending", 1, 3, "GBP", "2400.00", "2025-05-31", "2025-06-30"),
+    ("Pilot licence (cancelled)", "Cancelled", 4, 12, "EUR", "4100.00", "2025-04-30", "2025-05-30"),
+)

@@ -1,0 +1,130 @@
+"""Generic storage of CRM records: one sqlite table with JSON data, a search text and a unique key."""
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import NotFound
+from .resources import Resource
+
+PAGE_SIZE = 20
+STAMPS = ("id", "created_at", "updated_at")
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Keep only records whose `field` is (or, negated, is not) one of `values`."""
+
+    field: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class Rows:
+    """One page of records and the total count of the query."""
+
+    count: int
+    items: list[Record]
+
+
+def _record(row: tuple[str, str, str, str]) -> Record:
+    ident, data, created_at, updated_at = row
+    return {"id": ident, **json.loads(data), "created_at": created_at, "updated_at": updated_at}
+
+
+def _data(record: Record) -> Record:
+    return {key: value for key, value in record.items() if key not in STAMPS}
+
+
+def _search_text(res: Resource, record: Record) -> str:
+    return "\x1f".join(str(record.get(name) or "").casefold() for name in res.search)
+
+
+def _unique_key(res: Resource, record: Record) -> str | None:
+    value = record.get(res.unique) if res.unique else None
+    return value.casefold() if isinstance(value, str) and value else None
+
+
+def _where(org: str, res: Resource, search: str, where: Filter | None) -> tuple[str, list[str]]:
+    sql, args = "org = ? AND kind = ?", [org, res.name]
+    if search:
+        sql += " AND instr(search, ?) > 0"
+        args.append(search.casefold().replace("\x1f", ""))
+    if where is not None:
+        marks = ", ".join("?" * len(where.values))
+        sql += f" AND json_extract(data, ?) {'NOT ' if where.negate else ''}IN ({marks})"
+        args += [f"$.{where.field}", *where.values]
+    return sql, args
+
+
+class Records:
+    """Reads and writes records of any resource, always scoped to one org."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def get(self, res: Resource, org: str, ident: str) -> Record:
+        row = self.conn.execute(
+            "SELECT id, data, created_at, updated_at FROM records WHERE id = ? AND org = ? AND kind = ?",
+            (ident, org, res.name),
+        ).fetchone()
+        if row is None:
+            raise NotFound(res.noun)
+        return _record(row)
+
+    def exists(self, kind: str, org: str, ident: str) -> bool:
+        sql = "SELECT 1 FROM records WHERE id = ? AND org = ? AND kind = ?"
+        return self.conn.execute(sql, (ident, org, kind)).fetchone() is not None
+
+    def taken(self, res: Resource, org: str, record: Record) -> bool:
+        """Whether another record of the org already holds this record's unique value."""
+        key = _unique_key(res, record)
+        sql = "SELECT 1 FROM records WHERE org = ? AND kind = ? AND ukey = ? AND id != ?"
+        return key is not None and self.conn.execute(sql, (org, res.name, key, record["id"])).fetchone() is not None
+
+    def page(self, res: Resource, org: str, number: int, search: str = "", where: Filter | None = None) -> Rows:
+        sql, args = _where(org, res, search, where)
+        (count,) = self.conn.execute(f"SELECT count(*) FROM records WHERE {sql}", args).fetchone()  # noqa: S608
+        rows = self.conn.execute(
+            f"SELECT id, data, created_at, updated_at FROM records WHERE {sql} "  # noqa: S608
+            "ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?",
+            [*args, PAGE_SIZE, (number - 1) * PAGE_SIZE],
+        ).fetchall()
+        return Rows(count, [_record(row) for row in rows])
+
+    def insert(self, res: Resource, org: str, record: Record) -> Record:
+        self.conn.execute(
+            "INSERT INTO records (id, org, kind, created_at, updated_at, ukey, search, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (record["id"], org, res.name, record["created_at"], record["updated_at"], _unique_key(res, record),
+             _search_text(res, record), json.dumps(_data(record))),
+        )  # fmt: skip
+        return record
+
+    def save(self, res: Resource, org: str, record: Record) -> Record:
+        self.conn.execute(
+            "UPDATE records SET updated_at = ?, ukey = ?, search = ?, data = ? WHERE id = ? AND org = ?",
+            (record["updated_at"], _unique_key(res, record), _search_text(res, record), json.dumps(_data(record)),
+             record["id"], org),
+        )  # fmt: skip
+        return record
+
+    def delete(self, res: Resource, org: str, ident: str) -> None:
+        self.conn.execute("DELETE FROM records WHERE id = ? AND org = ? AND kind = ?", (ident, org, res.name))
+
+    def mentioning(self, res: Resource, org: str, ident: str) -> list[Record]:
+        """Records of `res` whose data mentions `ident` anywhere (candidates for reference cleanup)."""
+        rows = self.conn.execute(
+            "SELECT id, data, created_at, updated_at FROM records WHERE org = ? AND kind = ? AND instr(data, ?) > 0",
+            (org, res.name, ident),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def next_number(self, org: str) -> int:
+        (number,) = self.conn.execute(
+            "UPDATE orgs SET invoice_seq = invoice_seq + 1 WHERE key = ? RETURNING invoice_seq", (org,)
+        ).fetchone()
+        return int(number)
