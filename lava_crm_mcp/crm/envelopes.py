@@ -197,6 +197,9 @@ def error_for(status: int, body: Any, *, what: str, write: bool, retry_after: fl
     if status == 404:
         return CrmNotFound(f"{what} was not found in this org (HTTP 404: {said}). Check the id; list or search "
                            "to find valid ids.", status=404)  # fmt: skip
+    if status == 413:
+        return CrmInvalid(f"The CRM refused {what} as too large (HTTP 413). Send less text, or split the change.",
+                          status=413)  # fmt: skip
     if status in (400, 422):
         return CrmInvalid(f"The CRM rejected {what}: {said}. Fix these and call again.", fields=fields, status=status)
     if status == 409:

@@ -8,7 +8,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from pydantic import BaseModel
 
 from lava_crm_mcp.crm.envelopes import Ack, read_page, read_record, read_write
-from lava_crm_mcp.crm.errors import StageChangeRefused
+from lava_crm_mcp.crm.errors import CrmInvalid, StageChangeRefused
 from lava_crm_mcp.crm.ids import check_id, validate_body
 from lava_crm_mcp.crm.inputs import Body
 from lava_crm_mcp.crm.models import Created, Page, Record
@@ -63,6 +63,8 @@ class Records(Generic[R, C, U]):
         return f"{self.spec.noun} {record_id!r}"
 
     async def list(self, *, page: int = 1, search: str | None = None) -> Page[R]:
+        if page < 1:
+            raise CrmInvalid(f"page {page} is not valid: pages start at 1.", fields={"page": ["Must be 1 or more."]})
         body = await self._send(
             "GET", f"{self.spec.path}/", what=f"the {self.spec.path} list (page {page})",
             params={"page": page if page != 1 else None, "search": search or None},
@@ -85,27 +87,25 @@ class Records(Generic[R, C, U]):
 
     async def update(self, record_id: str, data: U | Mapping[str, Any]) -> R:
         """Partial update (PATCH): only the fields given are sent."""
-        refuse_stage_write(self.spec.noun, data)
-        path = self._detail(record_id)
-        body = validate_body(self.spec.update, data, f"{self.spec.noun} update")
-        answer = await self._send("PATCH", path, what=self._what(record_id), json=body.model_dump(
-            mode="json", exclude_unset=True))  # fmt: skip
-        return await self._after_write(record_id, answer)
+        return await self._write("PATCH", record_id, self.spec.update, data, "update")
 
     async def replace(self, record_id: str, data: C | Mapping[str, Any]) -> R:
         """Full update (PUT): required fields must be present."""
-        refuse_stage_write(self.spec.noun, data)
-        path = self._detail(record_id)
-        body = validate_body(self.spec.create, data, f"{self.spec.noun} replacement")
-        answer = await self._send("PUT", path, what=self._what(record_id), json=body.model_dump(
-            mode="json", exclude_none=True))  # fmt: skip
-        return await self._after_write(record_id, answer)
+        return await self._write("PUT", record_id, self.spec.create, data, "replacement")
 
     async def delete(self, record_id: str) -> None:
         await self._send("DELETE", self._detail(record_id), what=self._what(record_id))
 
-    async def _after_write(self, record_id: str, body: Any) -> R:
-        answer = read_write(body)
+    async def _write(
+        self, method: str, record_id: str, model: type[Body], data: Body | Mapping[str, Any], label: str
+    ) -> R:
+        """PATCH/PUT a record: stage rule and validation first, then the request, then the record back."""
+        refuse_stage_write(self.spec.noun, data)
+        path = self._detail(record_id)
+        body = validate_body(model, data, f"{self.spec.noun} {label}")
+        partial = method == "PATCH"
+        payload = body.model_dump(mode="json", exclude_unset=partial, exclude_none=not partial)
+        answer = read_write(await self._send(method, path, what=self._what(record_id), json=payload))
         if isinstance(answer, Ack):
             return await self.get(record_id)
         return self._read(answer, record_id)

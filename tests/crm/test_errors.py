@@ -64,7 +64,7 @@ async def test_status_maps_to_its_error_class_with_advice(
         assert f"HTTP {status}" in str(caught.value) or status in (400, 422)
 
 
-@pytest.mark.parametrize("status", [301, 405, 413, 418])
+@pytest.mark.parametrize("status", [301, 405, 418])
 @pytest.mark.anyio
 async def test_other_statuses_are_plain_crm_errors_naming_the_status(
     make_client: Callable[..., CrmClient], crm_api: respx.MockRouter, status: int
@@ -185,3 +185,16 @@ def test_error_tree_lets_callers_catch_broadly() -> None:
     assert issubclass(StageChangeRefused, CrmInvalid)
     for error in (CrmAuthError, CrmNotFound, CrmInvalid, CrmConflict, CrmRateLimited, CrmUnavailable, CrmProtocolError):
         assert issubclass(error, CrmError)
+
+
+@pytest.mark.anyio
+async def test_a_too_large_body_is_invalid_input_with_advice(
+    make_client: Callable[..., CrmClient], crm_api: respx.MockRouter
+) -> None:
+    crm_api.route().respond(413, json={"detail": "Request body too large."})
+
+    with pytest.raises(CrmInvalid) as caught:
+        await make_client(ONCE).contacts.create({"first_name": "Ada", "last_name": "King"})
+
+    assert caught.value.status == 413
+    assert "Send less" in str(caught.value)

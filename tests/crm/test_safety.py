@@ -370,3 +370,15 @@ def test_settings_retry_policy_comes_from_the_environment(env: pytest.MonkeyPatc
     env.setenv("LAVA_CRM_MAX_ATTEMPTS", "2")
 
     assert Settings().retry == RetryPolicy(deadline=5.0, max_attempts=2)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("page", [0, -1])
+async def test_a_page_below_one_is_refused_before_any_request(
+    client: CrmClient, crm_api: respx.MockRouter, page: int
+) -> None:
+    with pytest.raises(CrmInvalid) as caught:
+        await client.contacts.list(page=page)
+
+    assert "page" in caught.value.fields
+    assert not crm_api.calls
