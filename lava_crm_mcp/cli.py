@@ -69,9 +69,7 @@ def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_http(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from lava_crm_mcp.http import create_http_app, is_loopback
+    from lava_crm_mcp.http import create_http_app, is_loopback, serve
 
     if not is_loopback(args.host) and settings.auth_mode == "none":
         raise UsageError(
@@ -86,9 +84,7 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
     )  # fmt: skip
     app = create_http_app(settings, crm, stateful=args.stateful)
     logger.info("Serving MCP on http://%s:%d/mcp (auth: %s)", args.host, args.port, settings.auth_mode)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=True, server_header=False,
-                timeout_graceful_shutdown=10)  # fmt: skip
-    return 0
+    return serve(app, host=args.host, port=args.port)
 
 
 def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -199,3 +195,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `lava-crm-mcp tools | head`
+        sys.stderr.close()
+        return 0

@@ -6,6 +6,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import signal
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,8 +54,11 @@ class BearerAuth:
         self.passthrough = passthrough
 
     def _allowed(self, scope: Scope) -> bool:
-        header = dict(scope.get("headers") or []).get(b"authorization", b"")
-        scheme, _, token = header.partition(b" ")
+        raw: list[tuple[bytes, bytes]] = scope.get("headers") or []
+        headers = [value for name, value in raw if name == b"authorization"]
+        if len(headers) != 1:  # none, or an ambiguous pair that later readers might resolve differently
+            return False
+        scheme, _, token = headers[0].partition(b" ")
         token = token.strip()
         if scheme.lower() != b"bearer" or not token:
             return False
@@ -92,6 +96,24 @@ def readyz(crm: CrmClient) -> Any:
         return JSONResponse({"status": "ready", "upstream": "ok"})
 
     return check
+
+
+def serve(app: ASGIApp, *, host: str, port: int) -> int:
+    """Run under uvicorn until SIGTERM/SIGINT, draining in-flight requests; 0 on a clean stop."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=True,
+                                           server_header=False, timeout_graceful_shutdown=10))  # fmt: skip
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        # uvicorn drains on SIGTERM, then re-raises it to this handler, whose default would kill the process
+        # (exit -15). After a drain we simply return: exit 0. Before uvicorn took over the signal: stop now.
+        if not server.should_exit:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn could not start (as uvicorn.run() exits)
 
 
 def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = False) -> ASGIApp:

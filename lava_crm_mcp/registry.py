@@ -34,8 +34,8 @@ def check_arguments(tool: str, model: type[Any], arguments: dict[str, Any]) -> N
     if unknown:
         hints = " ".join(dict.fromkeys(UNKNOWN_HINTS[key] for key in unknown if key in UNKNOWN_HINTS))
         raise ToolError(
-            f"Unknown argument(s) {', '.join(map(repr, unknown))} for {tool}. Valid arguments: {', '.join(valid)}."
-            + (f" {hints}" if hints else "")
+            f"Unknown argument(s) {', '.join(map(repr, unknown))} for {tool}. "
+            f"Valid arguments: {', '.join(valid) or 'none'}." + (f" {hints}" if hints else "")
         )
     try:
         model.model_validate(arguments)
@@ -55,7 +55,7 @@ class StrictTool(Tool):
 def _dispatcher(spec: ToolSpec) -> Any:
     async def dispatch(ctx: Context[Any, Any], **arguments: Any) -> CallToolResult:
         try:
-            result = await spec.handler(current_crm(), spec.args.model_construct(**arguments))
+            return to_call_result(await spec.handler(current_crm(), spec.args.model_construct(**arguments)))
         except CrmError as exc:
             raise translate(exc, spec) from exc
         except ToolError:
@@ -66,7 +66,6 @@ def _dispatcher(spec: ToolSpec) -> Any:
                 f"{spec.name} failed inside lava-crm-mcp (a bug; details are in the server log). "
                 "If it was a write, read the record back before retrying."
             ) from None
-        return to_call_result(result)
 
     return dispatch
 

@@ -201,7 +201,8 @@ def error_for(status: int, body: Any, *, what: str, write: bool, retry_after: fl
         return CrmInvalid(f"The CRM refused {what} as too large (HTTP 413). Send less text, or split the change.",
                           status=413)  # fmt: skip
     if status in (400, 422):
-        return CrmInvalid(f"The CRM rejected {what}: {said}. Fix these and call again.", fields=fields, status=status)
+        rejected = f"The CRM rejected {what}: {said.rstrip('.')}. Fix these and call again."
+        return CrmInvalid(rejected, fields=fields, status=status)
     if status == 409:
         return CrmConflict(f"{what} conflicts with the current data (HTTP 409: {said}). Re-read it, then retry.",
                            status=409)  # fmt: skip

@@ -69,7 +69,10 @@ class ToolArgs(ArgModelBase):
     """Base of every tool's arguments: flat, strict (unknown keys are errors), compact in the schema."""
 
     model_config = ConfigDict(
-        arbitrary_types_allowed=True, extra="forbid", json_schema_extra=lambda schema, _cls: _compact_schema(schema)
+        arbitrary_types_allowed=True,
+        extra="forbid",
+        coerce_numbers_to_str=True,  # an amount sent as 1500 reads as "1500"
+        json_schema_extra=lambda schema, _cls: _compact_schema(schema),
     )
 
 

@@ -50,6 +50,11 @@ class Noun:
     def plural(self) -> str:
         return f"{self.noun}s"
 
+    @property
+    def a(self) -> str:
+        """The noun with its indefinite article ("a contact", "an account")."""
+        return f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
+
 
 NOUNS = (
     Noun("contacts", "contact", "contacts",
@@ -72,7 +77,8 @@ NOUNS = (
 def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
     """A tool argument from a request-body field: same name and rules; money as a plain decimal string."""
     annotation: Any = field.annotation
-    if Decimal in get_args(annotation) or annotation is Decimal:
+    # Optional money arrives as `Annotated[Decimal, …] | None`: look one level into the union's members too.
+    if annotation is Decimal or any(arg is Decimal or Decimal in get_args(arg) for arg in get_args(annotation)):
         annotation = MONEY_ARG if field.is_required() else MONEY_ARG | None
     elif field.metadata:
         annotation = Annotated[annotation, *field.metadata]
@@ -144,7 +150,7 @@ def _create(noun: Noun) -> ToolSpec:
                               find_with=f"search_{noun.plural}")  # fmt: skip
 
     return ToolSpec(
-        name, f"Create {noun.noun}", f"Create a {noun.noun}.",
+        name, f"Create {noun.noun}", f"Create {noun.a}.",
         _args(name, noun.spec.create, noun, with_id=False), Created[model], handler, WRITE, noun.toolset,
     )  # fmt: skip
 
@@ -163,7 +169,7 @@ def _update(noun: Noun) -> ToolSpec:
 
     extra = " Stage is not a field: use move_deal_to_stage." if noun.noun == "deal" else ""
     return ToolSpec(
-        name, f"Update {noun.noun}", f"Update a {noun.noun}; only the fields given change.{extra}",
+        name, f"Update {noun.noun}", f"Update {noun.a}; only the fields given change.{extra}",
         _args(name, noun.spec.update, noun, with_id=True), RecordResult[model], handler, WRITE, noun.toolset,
         hints={"not_found": f"Find ids with search_{noun.plural}."},
     )  # fmt: skip
@@ -178,7 +184,7 @@ def _delete(noun: Noun) -> ToolSpec:
         return Deleted(kind=noun.noun, id=record_id)
 
     return ToolSpec(
-        name, f"Delete {noun.noun}", f"Delete a {noun.noun} permanently.",
+        name, f"Delete {noun.noun}", f"Delete {noun.a} permanently.",
         _id_args(name, noun), Deleted, handler, DESTRUCTIVE, noun.toolset,
         hints={"not_found": f"Find ids with search_{noun.plural}."},
     )  # fmt: skip

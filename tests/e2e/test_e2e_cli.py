@@ -1,0 +1,97 @@
+"""The `lava-crm-mcp` command line, run as a subprocess in a clean environment."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from lava_crm_mcp import __version__
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def test_version_prints_the_package_version(cli: Cli) -> None:
+    done = cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"lava-crm-mcp {__version__}"
+
+
+def test_without_a_credential_or_sandbox_the_stdio_server_exits_2_naming_every_way_out(cli: Cli) -> None:
+    for argv in ((), ("stdio",)):
+        done = cli(*argv)
+        assert done.returncode == 2, done.stderr
+        assert done.stdout == ""
+        for hint in ("LAVA_SECRET_KEY", "LAVA_CRM_TOKEN", "--sandbox"):
+            assert hint in done.stderr
+
+
+def test_without_a_credential_or_sandbox_the_http_server_exits_2_too(cli: Cli, port: int) -> None:
+    done = cli("http", "--port", str(port), timeout=30)  # refused before binding anything
+    assert done.returncode == 2
+    assert "LAVA_SECRET_KEY" in done.stderr
+    assert "--sandbox" in done.stderr
+
+
+def test_a_blank_credential_counts_as_none(cli: Cli) -> None:
+    done = cli(env={"LAVA_SECRET_KEY": " ", "LAVA_CRM_TOKEN": ""})
+    assert done.returncode == 2
+    assert "LAVA_SECRET_KEY" in done.stderr
+
+
+def test_serving_http_beyond_loopback_without_auth_is_refused_with_exit_2(cli: Cli, tmp_path: Path, port: int) -> None:
+    everywhere = "0.0.0.0"  # noqa: S104 - never bound: the command must refuse first
+    done = cli("http", "--host", everywhere, "--port", str(port), "--sandbox", str(tmp_path / "s.sqlite3"), timeout=30)
+    assert done.returncode == 2
+    assert "Refusing to serve on 0.0.0.0 without auth" in done.stderr
+    assert "LAVA_MCP_AUTH_TOKENS" in done.stderr
+    assert not (tmp_path / "s.sqlite3").exists()  # refused before touching anything
+
+
+def test_token_auth_without_tokens_is_refused_with_exit_2(cli: Cli, tmp_path: Path, port: int) -> None:
+    done = cli("http", "--port", str(port), "--sandbox", str(tmp_path / "s.sqlite3"), env={"LAVA_MCP_AUTH": "tokens"})
+    assert done.returncode == 2
+    assert "LAVA_MCP_AUTH_TOKENS" in done.stderr
+
+
+def test_tools_prints_the_catalog_as_a_table(cli: Cli) -> None:
+    done = cli("tools")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:5] == ["name", "tier", "toolset", "enabled", "description"]
+    assert len(lines) == 1 + 42
+    assert any(line.startswith("search_contacts ") for line in lines)
+    assert any(line.startswith("move_deal_to_stage ") for line in lines)
+
+
+def test_tools_marks_disabled_tools_under_a_restricted_mode(cli: Cli) -> None:
+    rows = {
+        line.split()[0]: line.split()[3]
+        for line in cli("tools", env={"LAVA_CRM_MODE": "read-only"}).stdout.splitlines()[1:]
+    }
+    assert rows["search_contacts"] == "yes"
+    assert rows["create_contact"] == "no"
+    assert rows["delete_deal"] == "no"
+
+
+def test_call_prints_a_tool_result_as_text(cli: Cli, tmp_path: Path) -> None:
+    done = cli("call", "search_contacts", '{"query":"ada"}', "--sandbox", str(tmp_path / "s.sqlite3"))
+    assert done.returncode == 0, done.stderr
+    assert "Ada" in done.stdout
+    assert "Lovelace" in done.stdout
+    assert "Using the local sandbox CRM" in done.stderr
+    assert "Using the local sandbox CRM" not in done.stdout
+
+
+def test_call_of_a_failing_tool_exits_1_and_explains_on_stderr(cli: Cli, tmp_path: Path) -> None:
+    done = cli("call", "update_deal", '{"deal_id":"x","stage":"Won"}', "--sandbox", str(tmp_path / "s.sqlite3"))
+    assert done.returncode == 1
+    assert "move_deal_to_stage" in done.stderr
+    assert done.stdout == ""
+
+
+def test_call_with_arguments_that_are_not_a_json_object_exits_2(cli: Cli, tmp_path: Path) -> None:
+    for arguments in ("{bad", "[1, 2]"):
+        done = cli("call", "search_contacts", arguments, "--sandbox", str(tmp_path / "s.sqlite3"))
+        assert done.returncode == 2, arguments
+        assert "must be a JSON object" in done.stderr
