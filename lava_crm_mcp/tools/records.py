@@ -51,7 +51,7 @@ class Noun:
         return f"{self.noun}s"
 
     @property
-    def a(self) -> str:
+    def article(self) -> str:
         """The noun with its indefinite article ("a contact", "an account")."""
         return f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
 
@@ -65,7 +65,7 @@ NOUNS = (
     Noun("leads", "lead", "leads", ("id", "title", "first_name", "last_name", "email", "status", "source"),
          "title, name, email or company"),
     Noun("opportunities", "deal", "deals",
-         ("id", "name", "amount", "currency", "pipeline_stage", "is_closed", "account"), "name or description"),
+         ("id", "name", "amount", "currency", "stage_name", "is_closed", "account"), "name or description"),
     Noun("tasks", "task", "tasks", ("id", "title", "status", "priority", "due_date"), "title or description"),
     Noun("cases", "case", "cases", ("id", "name", "status", "priority", "case_type"), "name or description"),
     Noun("invoices", "invoice", "invoices",
@@ -102,8 +102,20 @@ def _id_args(name: str, noun: Noun) -> type[ToolArgs]:
 
 def _row_model(noun: Noun) -> type[BaseModel]:
     fields = noun.spec.model.model_fields
-    params: dict[str, Any] = {key: (fields[key].annotation, ... if key == "id" else None) for key in noun.row}
+    params: dict[str, Any] = {
+        key: (fields[key].annotation if key in fields else str | None, ... if key == "id" else None) for key in noun.row
+    }
     return create_model(f"{noun.noun.title()}Row", **params)
+
+
+async def _rows(crm: CrmClient, noun: Noun, items: list[Any]) -> list[dict[str, Any]]:
+    """Compact rows; a deal's row names its board stage (one extra read of the pipelines)."""
+    rows = [item.model_dump() for item in items]
+    if "stage_name" in noun.row and rows:
+        names = {stage.id: stage.name for pipeline in await crm.pipelines.list() for stage in pipeline.stages}
+        for row in rows:
+            row["stage_name"] = names.get(row.get("pipeline_stage") or "")
+    return rows
 
 
 def _search(noun: Noun) -> ToolSpec:
@@ -115,7 +127,7 @@ def _search(noun: Noun) -> ToolSpec:
         found = await crm.records(noun.path).list(page=a.page, search=a.query)
         query = f"query={a.query!r}, " if a.query else ""
         nxt = f"{name}({query}page={a.page + 1})" if found.has_more else None
-        rows = [row.model_validate(item.model_dump(include=set(noun.row))) for item in found.items]
+        rows = [row.model_validate(data) for data in await _rows(crm, noun, found.items)]
         return RecordPage[row](kind=noun.plural, page=found.page, has_more=found.has_more, total=found.total,
                                next_call=nxt, items=rows)  # fmt: skip
 
@@ -150,7 +162,7 @@ def _create(noun: Noun) -> ToolSpec:
                               find_with=f"search_{noun.plural}")  # fmt: skip
 
     return ToolSpec(
-        name, f"Create {noun.noun}", f"Create {noun.a}.",
+        name, f"Create {noun.noun}", f"Create {noun.article}.",
         _args(name, noun.spec.create, noun, with_id=False), Created[model], handler, WRITE, noun.toolset,
     )  # fmt: skip
 
@@ -169,7 +181,7 @@ def _update(noun: Noun) -> ToolSpec:
 
     extra = " Stage is not a field: use move_deal_to_stage." if noun.noun == "deal" else ""
     return ToolSpec(
-        name, f"Update {noun.noun}", f"Update {noun.a}; only the fields given change.{extra}",
+        name, f"Update {noun.noun}", f"Update {noun.article}; only the fields given change.{extra}",
         _args(name, noun.spec.update, noun, with_id=True), RecordResult[model], handler, WRITE, noun.toolset,
         hints={"not_found": f"Find ids with search_{noun.plural}."},
     )  # fmt: skip
@@ -184,7 +196,7 @@ def _delete(noun: Noun) -> ToolSpec:
         return Deleted(kind=noun.noun, id=record_id)
 
     return ToolSpec(
-        name, f"Delete {noun.noun}", f"Delete {noun.a} permanently.",
+        name, f"Delete {noun.noun}", f"Delete {noun.article} permanently.",
         _id_args(name, noun), Deleted, handler, DESTRUCTIVE, noun.toolset,
         hints={"not_found": f"Find ids with search_{noun.plural}."},
     )  # fmt: skip
