@@ -25,6 +25,7 @@ from lava_crm_mcp.crm.upstream import Upstream
 __all__ = ["CrmClient"]
 
 logger = logging.getLogger("lava_crm_mcp.crm")
+MIN_REDACTED_IN_DATA = 16
 
 
 class CrmClient:
@@ -115,7 +116,7 @@ class CrmClient:
             error = self._transport_error(exc, what, method)
             return _Failure(error, None, self._retry.may_retry_error(method, exc))
         logger.debug("%s %s -> %d", method, what, response.status_code)
-        text = self._redacted(response.text)
+        text = self._redacted(response.text, error=not response.is_success)
         if response.is_success:
             return self._checked(decode(text, response.status_code), what, method)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -124,10 +125,16 @@ class CrmClient:
                           retry_after=retry_after)  # fmt: skip
         return _Failure(error, retry_after, self._retry.may_retry_status(method, response.status_code))
 
-    def _redacted(self, text: str) -> str:
-        """A response body with our own credential blanked out, in case the server echoes it back."""
+    def _redacted(self, text: str, *, error: bool) -> str:
+        """A body with our own credential blanked out, in case the server echoes it back.
+
+        Error bodies always; record data only for a key-length secret (16+ characters), so a short demo token
+        such as "sandbox" never rewrites ordinary words in CRM records.
+        """
         secret = self.upstream.credential.get_secret_value()
-        return text.replace(secret, "**********") if secret else text
+        if not secret or (not error and len(secret) < MIN_REDACTED_IN_DATA):
+            return text
+        return text.replace(secret, "**********")
 
     def _checked(self, body: Any, what: str, method: str) -> Any:
         """A 2xx body may still say `{"error": true}` (django-crm); that is a rejection."""

@@ -382,3 +382,13 @@ async def test_a_page_below_one_is_refused_before_any_request(
 
     assert "page" in caught.value.fields
     assert not crm_api.calls
+
+
+@pytest.mark.anyio
+async def test_a_short_demo_token_never_rewrites_record_data(crm_api: respx.MockRouter) -> None:
+    crm_api.route().respond(json={"id": "c-1", "description": "Met at the sandbox demo"})
+    upstream = Upstream("https://crm.example", SecretStr("sandbox"))
+    async with CrmClient(upstream, transport=httpx.MockTransport(crm_api.handler)) as client:
+        contact = await client.contacts.get("c-1")
+
+    assert contact.description == "Met at the sandbox demo"
