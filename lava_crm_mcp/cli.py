@@ -60,9 +60,15 @@ def _crm(args: argparse.Namespace, settings: Settings) -> CrmClient | None:
     return None
 
 
+def _local(settings: Settings) -> Settings:
+    """Settings for a local process (stdio, call): HTTP auth modes do not apply, so callers bring no keys."""
+    return settings.model_copy(update={"auth": "none", "auth_tokens": ()})
+
+
 def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
     from lava_crm_mcp.server import build_server
 
+    settings = _local(settings)
     server = build_server(settings, crm=_crm(args, settings))
     anyio.run(server.run_stdio_async)
     return 0
@@ -127,6 +133,7 @@ def run_call(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f'The arguments must be a JSON object, e.g. \'{{"query": "ada"}}\' ({exc}).') from None
     if not isinstance(arguments, dict):
         raise UsageError('The arguments must be a JSON object, e.g. \'{"query": "ada"}\'.')
+    settings = _local(settings)
     return anyio.run(_call, settings, _crm(args, settings), args.tool, cast(dict[str, Any], arguments))
 
 

@@ -95,3 +95,12 @@ def test_call_with_arguments_that_are_not_a_json_object_exits_2(cli: Cli, tmp_pa
         done = cli("call", "search_contacts", arguments, "--sandbox", str(tmp_path / "s.sqlite3"))
         assert done.returncode == 2, arguments
         assert "must be a JSON object" in done.stderr
+
+
+def test_an_http_auth_mode_does_not_apply_to_a_local_call(cli: Cli, tmp_path: Path) -> None:
+    sandbox = str(tmp_path / "s.sqlite3")
+    done = cli(
+        "call", "search_contacts", '{"query": "ada"}', "--sandbox", sandbox, env={"LAVA_MCP_AUTH": "passthrough"}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Lovelace" in done.stdout
