@@ -78,9 +78,11 @@ start_http() {
   echo "interop: /healthz not ready after 30 s; server log:" >&2; tail -n 40 "$log" >&2; exit 1
 }
 
+passed=0
 timed() {
   local s=$SECONDS
   "$@"
+  passed=$((passed + 1))
   echo "    ($((SECONDS - s)) s)"
 }
 
@@ -105,3 +107,4 @@ timed "$interop/inspector.sh" "$url"
 stop_server
 
 step "interop: all passed in $((SECONDS - t0)) s"
+echo "interop: $passed passed, 0 failed"
