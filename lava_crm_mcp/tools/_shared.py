@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -30,8 +29,6 @@ __all__ = [
     "ToolSpec",
     "translate",
 ]
-
-logger = logging.getLogger("lava_crm_mcp.tools")
 
 Tier = Literal["read", "write", "destructive"]
 READ: Tier = "read"
