@@ -7,29 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from call_results import failed, ok, text
 from mcp import Client
-from mcp.types import CallToolResult
 
 from lava_crm_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
 SALES_STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation", "Won", "Lost"]
-
-
-def text(result: CallToolResult) -> str:
-    return "".join(getattr(block, "text", "") for block in result.content)
-
-
-def ok(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text(result)
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def failed(result: CallToolResult) -> str:
-    assert result.is_error, result.structured_content
-    return text(result)
 
 
 async def board(client: Client, pipeline_id: str | None = None) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from call_results import failed, ok, text
 from mcp import Client
-from mcp.types import CallToolResult
 
 pytestmark = pytest.mark.anyio
 
@@ -66,21 +66,6 @@ NOUNS = [
 @pytest.fixture(params=NOUNS, ids=str)
 def case(request: pytest.FixtureRequest) -> Noun:
     return request.param
-
-
-def text(result: CallToolResult) -> str:
-    return "".join(getattr(block, "text", "") for block in result.content)
-
-
-def ok(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text(result)
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def failed(result: CallToolResult) -> str:
-    assert result.is_error, result.structured_content
-    return text(result)
 
 
 async def create(client: Client, case: Noun) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from call_results import ok, text
 from mcp import Client
 from mcp.types import CallToolResult
 
@@ -34,16 +35,6 @@ MINIMAL = {
 }
 INVISIBLE = ("\u200b", "\u202e", "\x07", "\U000e0041")
 GENERIC = re.compile(r"^Error executing tool \w+$")
-
-
-def text(result: CallToolResult) -> str:
-    return "".join(getattr(block, "text", "") for block in result.content)
-
-
-def ok(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text(result)
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 def assert_compact(name: str, result: CallToolResult) -> None:
