@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult
@@ -27,8 +27,8 @@ UNKNOWN_HINTS = {
 }
 
 
-def check_arguments(tool: str, model: type[Any], arguments: dict[str, Any]) -> None:
-    """Unknown keys and invalid values become one actionable ToolError (the SDK would drop unknown keys)."""
+def reject_unknown(tool: str, model: type[Any], arguments: dict[str, Any]) -> None:
+    """Unknown keys are an error naming the valid ones (the SDK would silently drop them)."""
     valid = list(model.model_fields)
     unknown = [key for key in arguments if key not in valid]
     if unknown:
@@ -37,19 +37,28 @@ def check_arguments(tool: str, model: type[Any], arguments: dict[str, Any]) -> N
             f"Unknown argument(s) {', '.join(map(repr, unknown))} for {tool}. "
             f"Valid arguments: {', '.join(valid) or 'none'}." + (f" {hints}" if hints else "")
         )
-    try:
-        model.model_validate(arguments)
-    except ValidationError as exc:
-        problems = [f"{'.'.join(map(str, error['loc'])) or 'arguments'}: {explain(error)}" for error in exc.errors()]
-        raise ToolError(f"Invalid arguments for {tool}: {'; '.join(problems)}.") from None
+
+
+def invalid_arguments(tool: str, exc: ValidationError) -> ToolError:
+    """Invalid values as one actionable message: each field and, for patterns, what a valid value looks like."""
+    problems = [f"{'.'.join(map(str, error['loc'])) or 'arguments'}: {explain(error)}" for error in exc.errors()]
+    return ToolError(f"Invalid arguments for {tool}: {'; '.join(problems)}.")
 
 
 class StrictTool(Tool):
     """An SDK tool that refuses unknown or invalid arguments with a message naming what is valid."""
 
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
-        check_arguments(self.name, self.fn_metadata.arg_model, self.fn_metadata.pre_parse_json(arguments))
-        return await super().run(arguments, context, convert_result=convert_result)
+        reject_unknown(self.name, self.fn_metadata.arg_model, arguments)
+        try:
+            return await super().run(arguments, context, convert_result=convert_result)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            # The SDK validates the arguments once; only its argument check raises with a ValidationError cause.
+            if isinstance(exc.__cause__, ValidationError):
+                raise invalid_arguments(self.name, exc.__cause__) from None
+            raise
 
 
 def _dispatcher(spec: ToolSpec) -> Any:
