@@ -67,8 +67,15 @@ def run(args: argparse.Namespace) -> int:
     """Serve with parsed arguments (shared with the `lava-crm-mcp sandbox` subcommand)."""
     given = cast("list[str] | None", args.token)
     tokens = dict(_token_org(spec, index) for index, spec in enumerate(given, 1)) if given else None
-    serve(host=args.host, port=args.port, db=args.db, tokens=tokens, open_mode=args.open_mode,
-          dialect=args.dialect, seed=args.seed)  # fmt: skip
+    serve(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        tokens=tokens,
+        open_mode=args.open_mode,
+        dialect=args.dialect,
+        seed=args.seed,
+    )
     return 0
 
 

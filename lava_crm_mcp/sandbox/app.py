@@ -3,6 +3,7 @@
 import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
 from typing import Literal
 
 from starlette.applications import Starlette
@@ -60,12 +61,14 @@ async def read_body(request: Request) -> dict[str, object]:
 class Sandbox:
     """The state behind one app: the connection, tokens, dialect and which orgs are provisioned."""
 
-    def __init__(self, db: str | os.PathLike[str], tokens: Tokens, dialect: Dialect, seed: str | None) -> None:
+    def __init__(
+        self, db: str | os.PathLike[str], tokens: Tokens, dialect: Dialect, seed: str | None, today: date | None
+    ) -> None:
         self.conn = connect(db)
         self.service = Service(self.conn)
         self.tokens = tokens
         self.dialect: DialectRenderer = Drf() if dialect == "drf" else DjangoCrm()
-        self.seed = seed
+        self.seed, self.today = seed, today
         self._ready: set[str] = set()
 
     def org(self, request: Request) -> str:
@@ -81,7 +84,7 @@ class Sandbox:
             self.service.boards.provision(org)
             (seeded,) = self.conn.execute("SELECT seeded FROM orgs WHERE key = ?", (org,)).fetchone()
             if self.seed == "demo" and not seeded:
-                demo.seed(self.service, org)
+                demo.seed(self.service, org, today=self.today)
                 self.conn.execute("UPDATE orgs SET seeded = 1 WHERE key = ?", (org,))
         self._ready.add(org)
 
@@ -136,12 +139,14 @@ def create_app(
     open_mode: bool = False,
     dialect: Dialect = "drf",
     seed: Literal["demo"] | None = None,
+    today: date | None = None,
 ) -> Starlette:
     """A Lava-CRM-compatible API over sqlite (schema created here, synchronously); state on `app.state.sandbox`.
 
     Paths are strict about the contract's trailing slash: `/api/contacts` (no slash) is a 404, not a redirect.
+    The demo seed dates its tasks and invoices relative to `today` (default: the UTC date when an org is seeded).
     """
-    sandbox = Sandbox(db, Tokens(tokens, open_mode=open_mode), dialect, seed)
+    sandbox = Sandbox(db, Tokens(tokens, open_mode=open_mode), dialect, seed, today)
     handlers = dict.fromkeys((ApiError, HTTPException, Exception), sandbox.on_error)
     app = Starlette(routes=_routes(sandbox), exception_handlers=handlers)
     app.router.redirect_slashes = False

@@ -25,6 +25,13 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_list ON records (org, kind, created_at DESC, seq DESC);
 CREATE INDEX IF NOT EXISTS records_unique ON records (org, kind, ukey) WHERE ukey IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_account
+    ON records (org, kind, json_extract(data, '$.account'), created_at DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS records_status
+    ON records (org, kind, json_extract(data, '$.status'), created_at DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS records_opportunity
+    ON records (org, kind, json_extract(data, '$.opportunity'), created_at DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS records_due_date ON records (org, kind, json_extract(data, '$.due_date'));
 CREATE TABLE IF NOT EXISTS pipelines (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -52,9 +59,14 @@ CREATE INDEX IF NOT EXISTS placements_stage ON placements (stage_id, position);
 """
 
 
+def _casefold(text: object) -> str | None:
+    return text.casefold() if isinstance(text, str) else None
+
+
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """Open the database in autocommit mode (transactions are explicit) and create the schema."""
+    """Open the database in autocommit mode (transactions are explicit), create the schema, add `casefold()`."""
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.create_function("casefold", 1, _casefold, deterministic=True)
     if str(path) != ":memory:":
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

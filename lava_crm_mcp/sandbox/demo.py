@@ -1,8 +1,8 @@
 """Deterministic demo data: one small company's CRM, with ids derived from (org, natural key)."""
 
 import uuid
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 from . import demo_data as data
@@ -12,6 +12,8 @@ from .service import Service
 
 EPOCH = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 STEP = timedelta(hours=7, minutes=13)
+_PARENTS = {"deal": "opportunity", "lead": "lead", "case": "case"}
+TaskRow = tuple[str, str, str, int, int | None, tuple[int, ...], tuple[str, int]]
 
 
 class Seeder:
@@ -31,11 +33,21 @@ class Seeder:
 
 def _accounts(seeder: Seeder) -> list[str]:
     return [
-        seeder.add("accounts", name, {"name": name, "industry": industry, "billing_city": city,
-                                      "billing_country": country, "website": f"https://{domain}",
-                                      "email": f"hello@{domain}", "status": status})
+        seeder.add(
+            "accounts",
+            name,
+            {
+                "name": name,
+                "industry": industry,
+                "billing_city": city,
+                "billing_country": country,
+                "website": f"https://{domain}",
+                "email": f"hello@{domain}",
+                "status": status,
+            },
+        )
         for name, industry, city, country, domain, status in data.ACCOUNTS
-    ]  # fmt: skip
+    ]
 
 
 def _contacts(seeder: Seeder, accounts: list[str]) -> list[str]:
@@ -43,20 +55,42 @@ def _contacts(seeder: Seeder, accounts: list[str]) -> list[str]:
     for first, last, title, account, mobile in data.CONTACTS:
         domain = data.ACCOUNTS[account][4] if account is not None else "example.org"
         email = f"{first}.{last}@{domain}".lower().replace(" ", "")
-        body = {"first_name": first, "last_name": last, "title": title, "primary_email": email,
-                "mobile_number": mobile, "account": accounts[account] if account is not None else None,
-                "organization": data.ACCOUNTS[account][0] if account is not None else None,
-                "country": data.ACCOUNTS[account][3] if account is not None else "US"}  # fmt: skip
+        body = {
+            "first_name": first,
+            "last_name": last,
+            "title": title,
+            "primary_email": email,
+            "mobile_number": mobile,
+            "account": accounts[account] if account is not None else None,
+            "organization": data.ACCOUNTS[account][0] if account is not None else None,
+            "country": data.ACCOUNTS[account][3] if account is not None else "US",
+        }
         ids.append(seeder.add("contacts", email, body))
     return ids
 
 
-def _leads(seeder: Seeder) -> None:
+def _leads(seeder: Seeder) -> list[str]:
+    ids: list[str] = []
     for title, first, last, company, status, source, amount, probability in data.LEADS:
         email = f"{first}.{last}@{company.split()[0]}.example".lower()
-        seeder.add("leads", title, {"title": title, "first_name": first, "last_name": last, "email": email,
-                                    "account_name": company, "status": status, "source": source,
-                                    "opportunity_amount": amount, "probability": probability})  # fmt: skip
+        ids.append(
+            seeder.add(
+                "leads",
+                title,
+                {
+                    "title": title,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": email,
+                    "account_name": company,
+                    "status": status,
+                    "source": source,
+                    "opportunity_amount": amount,
+                    "probability": probability,
+                },
+            )
+        )
+    return ids
 
 
 def _stages(seeder: Seeder) -> dict[tuple[str, str], str]:
@@ -75,34 +109,89 @@ def _deals(seeder: Seeder, accounts: list[str], contacts: list[str]) -> list[str
     for name, account, amount, currency, place, people, probability, closed_on in data.DEALS:
         title = f"{data.ACCOUNTS[account][0]} – {name}"
         legacy = place[1].upper() if place[1].upper() in {"PROSPECTING", "QUALIFICATION", "PROPOSAL"} else None
-        body = {"name": title, "account": accounts[account], "amount": amount, "currency": currency,
-                "pipeline_stage": stages[place], "contacts": [contacts[i] for i in people],
-                "probability": probability, "closed_on": closed_on, "lead_source": "Website",
-                "stage": legacy or ("NEGOTIATION" if place[1] == "Negotiation" else "PROSPECTING")}  # fmt: skip
+        body = {
+            "name": title,
+            "account": accounts[account],
+            "amount": amount,
+            "currency": currency,
+            "pipeline_stage": stages[place],
+            "contacts": [contacts[i] for i in people],
+            "probability": probability,
+            "closed_on": closed_on,
+            "lead_source": "Website",
+            "stage": legacy or ("NEGOTIATION" if place[1] == "Negotiation" else "PROSPECTING"),
+        }
         ids.append(seeder.add("opportunities", title, body))
     return ids
 
 
-def _work(seeder: Seeder, accounts: list[str], contacts: list[str], deals: list[str]) -> None:
-    for title, status, priority, due, account, people, deal in data.TASKS:
-        seeder.add("tasks", title, {"title": title, "status": status, "priority": priority, "due_date": due,
-                                    "account": accounts[account], "contacts": [contacts[i] for i in people],
-                                    "opportunity": deals[deal]})  # fmt: skip
-    for name, status, priority, kind, account, people, closed_on in data.CASES:
-        seeder.add("cases", name, {"name": name, "status": status, "priority": priority, "case_type": kind,
-                                   "account": accounts[account], "contacts": [contacts[i] for i in people],
-                                   "closed_on": closed_on})  # fmt: skip
+def _day(today: date, offset: int | None) -> str | None:
+    return None if offset is None else (today + timedelta(days=offset)).isoformat()
+
+
+def _tasks(seeder: Seeder, rows: Sequence[TaskRow], refs: dict[str, list[str]], today: date) -> None:
+    for title, status, priority, due, account, people, (parent, index) in rows:
+        body = {
+            "title": title,
+            "status": status,
+            "priority": priority,
+            "due_date": _day(today, due),
+            "account": None if account is None else refs["accounts"][account],
+            "contacts": [refs["contacts"][i] for i in people],
+            _PARENTS[parent]: refs[parent][index],
+        }
+        seeder.add("tasks", title, body)
+
+
+def _cases(seeder: Seeder, refs: dict[str, list[str]]) -> list[str]:
+    return [
+        seeder.add(
+            "cases",
+            name,
+            {
+                "name": name,
+                "status": status,
+                "priority": priority,
+                "case_type": kind,
+                "account": refs["accounts"][account],
+                "contacts": [refs["contacts"][i] for i in people],
+                "closed_on": closed_on,
+            },
+        )
+        for name, status, priority, kind, account, people, closed_on in data.CASES
+    ]
+
+
+def _invoices(seeder: Seeder, refs: dict[str, list[str]], today: date) -> None:
     for title, status, account, contact, currency, amount, issued, due in data.INVOICES:
-        seeder.add("invoices", title, {"invoice_title": title, "status": status, "account": accounts[account],
-                                       "contact": contacts[contact], "currency": currency, "amount": amount,
-                                       "issue_date": issued, "due_date": due})  # fmt: skip
+        seeder.add(
+            "invoices",
+            title,
+            {
+                "invoice_title": title,
+                "status": status,
+                "account": refs["accounts"][account],
+                "contact": refs["contacts"][contact],
+                "currency": currency,
+                "amount": amount,
+                "issue_date": _day(today, issued),
+                "due_date": _day(today, due),
+            },
+        )
 
 
-def seed(service: Service, org: str) -> None:
-    """Fill the org with the demo company (called once per org, inside the provisioning transaction)."""
+def seed(service: Service, org: str, *, today: date | None = None) -> None:
+    """Fill the org with the demo company (once per org, inside the provisioning transaction).
+
+    Task and invoice dates are offsets from `today` (default: the current UTC date); see demo_data.
+    """
+    today = today or datetime.now(UTC).date()
     seeder = Seeder(service, org)
-    accounts = _accounts(seeder)
-    contacts = _contacts(seeder, accounts)
-    _leads(seeder)
-    deals = _deals(seeder, accounts, contacts)
-    _work(seeder, accounts, contacts, deals)
+    refs: dict[str, list[str]] = {"accounts": _accounts(seeder)}
+    refs["contacts"] = _contacts(seeder, refs["accounts"])
+    refs["lead"] = _leads(seeder)
+    refs["deal"] = _deals(seeder, refs["accounts"], refs["contacts"])
+    _tasks(seeder, data.TASKS, refs, today)
+    refs["case"] = _cases(seeder, refs)
+    _invoices(seeder, refs, today)
+    _tasks(seeder, data.FOLLOW_UPS, refs, today)

@@ -73,16 +73,27 @@ DEALS = (
     ("Referral agreement", 3, "5000.00", "EUR", ("Partnerships", "Prospecting"), (10,), 10, None),
 )
 
-# title, status, priority, due date, account index, contact indexes, deal index
+# Dates of tasks and invoices are offsets in days from the seeding day (the UTC date when the org is seeded, or
+# the `today` given to create_app), so the demo always has work due: tasks overdue (-3), due today (0), due this
+# week (+1…+6), later (+10, +21) and completed in the past (-20, -9); invoices paid, unpaid overdue (due -10) and
+# unpaid due later (+25). Deal and case dates stay absolute.
+
+# title, status, priority, due offset, account index (None: none), contact indexes, parent: (kind, index)
 TASKS = (
-    ("Send platform expansion proposal", "New", "High", "2025-06-10", 0, (0,), 0),
-    ("Book discovery call with Hopper Systems", "In Progress", "Medium", "2025-06-05", 2, (5,), 2),
-    ("Prepare risk dashboard demo", "New", "High", "2025-06-12", 5, (15, 16), 3),
-    ("Review lab pipeline requirements", "In Progress", "Medium", "2025-06-08", 3, (9,), 4),
-    ("Negotiate reporting suite discount", "New", "High", "2025-06-04", 1, (3,), 6),
-    ("Kick-off onboarding workshop", "Completed", "Medium", "2025-05-20", 2, (7,), 8),
-    ("Post-mortem on warehouse sensors", "Completed", "Low", "2025-05-28", 4, (13,), 10),
-    ("Draft co-marketing plan", "New", "Low", "2025-06-20", 6, (17, 19), 12),
+    ("Send platform expansion proposal", "New", "High", 2, 0, (0,), ("deal", 0)),
+    ("Book discovery call with Hopper Systems", "In Progress", "Medium", 0, 2, (5,), ("deal", 2)),
+    ("Prepare risk dashboard demo", "New", "High", 6, 5, (15, 16), ("deal", 3)),
+    ("Review lab pipeline requirements", "In Progress", "Medium", 4, 3, (9,), ("deal", 4)),
+    ("Negotiate reporting suite discount", "New", "High", -3, 1, (3,), ("deal", 6)),
+    ("Kick-off onboarding workshop", "Completed", "Medium", -20, 2, (7,), ("deal", 8)),
+    ("Post-mortem on warehouse sensors", "Completed", "Low", -9, 4, (13,), ("deal", 10)),
+    ("Draft co-marketing plan", "New", "Low", 21, 6, (17, 19), ("deal", 12)),
+)
+# Tasks whose parent is a lead or a case, seeded after the invoices (the records above keep their timestamps).
+FOLLOW_UPS = (
+    ("Call Barbara Liskov about the migration", "New", "High", 3, None, (), ("lead", 1)),
+    ("Reproduce export timeout", "In Progress", "High", 1, 0, (0, 2), ("case", 0)),
+    ("Qualify the fleet tracking pilot", "New", "Low", 10, None, (), ("lead", 0)),
 )
 
 # name, status, priority, type, account index, contact indexes, closed on
@@ -94,12 +105,12 @@ CASES = (
     ("Duplicate patient records after import", "Rejected", "Low", "Problem", 7, (21,), "2025-05-03"),
 )
 
-# title, status, account index, contact index, currency, amount, issue date, due date
+# title, status, account index, contact index, currency, amount, issue offset, due offset (days; None: no date)
 INVOICES = (
-    ("Starter plan – annual", "Paid", 0, 0, "GBP", "12000.00", "2025-05-03", "2025-06-02"),
-    ("Onboarding services", "Paid", 2, 7, "USD", "8500.00", "2025-05-10", "2025-06-09"),
-    ("Compliance module – first instalment", "Sent", 7, 20, "USD", "9500.00", "2025-05-20", "2025-06-19"),
+    ("Starter plan – annual", "Paid", 0, 0, "GBP", "12000.00", -60, -30),
+    ("Onboarding services", "Paid", 2, 7, "USD", "8500.00", -45, -15),
+    ("Compliance module – first instalment", "Sent", 7, 20, "USD", "9500.00", -40, -10),
     ("Compliance module – second instalment", "Draft", 7, 20, "USD", "9500.00", None, None),
-    ("Consulting hours – May", "Pending", 1, 3, "GBP", "2400.00", "2025-05-31", "2025-06-30"),
-    ("Pilot licence (cancelled)", "Cancelled", 4, 12, "EUR", "4100.00", "2025-04-30", "2025-05-30"),
+    ("Consulting hours – May", "Pending", 1, 3, "GBP", "2400.00", -5, 25),
+    ("Pilot licence (cancelled)", "Cancelled", 4, 12, "EUR", "4100.00", -70, -40),
 )

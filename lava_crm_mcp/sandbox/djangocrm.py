@@ -34,19 +34,29 @@ class Split:
 
 LAYOUTS: dict[str, Keyed | Split] = {
     "contacts": Keyed("contacts_count", "contact_obj_list"),
-    "accounts": Split(Filter("status", ("close",)), ("active_accounts", "open_accounts"),
-                      ("closed_accounts", "close_accounts")),
-    "leads": Split(Filter("status", ("closed", "converted")), ("open_leads", "open_leads"),
-                   ("close_leads", "close_leads"), "leads_count"),
+    "accounts": Split(
+        Filter("status", ("close",)), ("active_accounts", "open_accounts"), ("closed_accounts", "close_accounts")
+    ),
+    "leads": Split(
+        Filter("status", ("closed", "converted")),
+        ("open_leads", "open_leads"),
+        ("close_leads", "close_leads"),
+        "leads_count",
+    ),
     "opportunities": Keyed("opportunities_count", "opportunities"),
     "tasks": Keyed("tasks_count", "tasks"),
     "cases": Keyed("cases_count", "cases"),
     "pipelines": Keyed("pipelines_count", "pipelines"),
-}  # fmt: skip
+}
 DETAIL_KEYS = {
-    "contacts": "contact_obj", "accounts": "account_obj", "leads": "lead_obj", "opportunities": "opportunity_obj",
-    "tasks": "task_obj", "cases": "cases_obj", "invoices": "invoice",
-}  # fmt: skip
+    "contacts": "contact_obj",
+    "accounts": "account_obj",
+    "leads": "lead_obj",
+    "opportunities": "opportunity_obj",
+    "tasks": "task_obj",
+    "cases": "cases_obj",
+    "invoices": "invoice",
+}
 NO_ID_ON_CREATE = frozenset({"leads", "tasks"})
 VERBS = {"created": "created Successfuly", "updated": "Updated Successfully", "moved": "Moved Successfully"}
 COUNTRY_LIST = [[code, name] for code, name in COUNTRIES.items()]
@@ -69,8 +79,10 @@ def _keyed(layout: Keyed, listing: Listing) -> dict[str, Any]:
 
 def _split(layout: Split, listing: Listing) -> dict[str, Any]:
     open_filter = Filter(layout.closed.field, layout.closed.values, negate=True)
-    parts = {keys: listing.fetch(where) for keys, where in ((layout.open_keys, open_filter),
-                                                             (layout.closed_keys, layout.closed))}  # fmt: skip
+    parts = {
+        keys: listing.fetch(where)
+        for keys, where in ((layout.open_keys, open_filter), (layout.closed_keys, layout.closed))
+    }
     check_page(listing.number, max(rows.count for rows in parts.values()))
     body: dict[str, Any] = {}
     for (outer, inner), rows in parts.items():

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from .errors import NotFound
+from .filters import read_query
 from .records import PAGE_SIZE, Filter, Rows
 from .replies import Listing, Raw, Removed, Reply, Shown, Written
 from .resources import RESOURCES, Resource
@@ -35,10 +36,10 @@ def page_number(query: Mapping[str, str]) -> int:
 
 
 def list_records(res: Resource, ctx: Ctx) -> Reply:
-    number, search = page_number(ctx.query), ctx.query.get("search", "").strip()
+    number, query = page_number(ctx.query), read_query(res.params, res.sorts, ctx.query)
 
     def fetch(where: Filter | None) -> Rows:
-        return ctx.service.page(res, ctx.org, number, search, where)
+        return ctx.service.page(res, ctx.org, number, query, where)
 
     return Listing(res.name, ctx.org, number, fetch)
 

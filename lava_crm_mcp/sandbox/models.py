@@ -7,10 +7,29 @@ from pydantic import BaseModel, ConfigDict, Field
 from .fields import Country, Currency, Day, Email, LongText, Money, Name, Percent, Ref, Text
 
 Industry = Literal[
-    "ADVERTISING", "AGRICULTURE", "AUTOMOTIVE", "BANKING", "BIOTECHNOLOGY", "COMPUTER", "EDUCATION", "ELECTRONICS",
-    "ENERGY", "FINANCE", "HEALTHCARE", "INSURANCE", "LEGAL", "MANUFACTURING", "REAL ESTATE", "RETAIL", "SERVICE",
-    "SOFTWARE", "TECHNOLOGY", "TELECOMMUNICATIONS", "TRANSPORTATION", "OTHER",
-]  # fmt: skip
+    "ADVERTISING",
+    "AGRICULTURE",
+    "AUTOMOTIVE",
+    "BANKING",
+    "BIOTECHNOLOGY",
+    "COMPUTER",
+    "EDUCATION",
+    "ELECTRONICS",
+    "ENERGY",
+    "FINANCE",
+    "HEALTHCARE",
+    "INSURANCE",
+    "LEGAL",
+    "MANUFACTURING",
+    "REAL ESTATE",
+    "RETAIL",
+    "SERVICE",
+    "SOFTWARE",
+    "TECHNOLOGY",
+    "TELECOMMUNICATIONS",
+    "TRANSPORTATION",
+    "OTHER",
+]
 LegacyStage = Literal["PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION", "CLOSED_WON", "CLOSED_LOST"]
 LeadStatus = Literal["assigned", "in process", "converted", "recycled", "closed"]
 LeadSource = Literal["call", "email", "existing customer", "partner", "public relations", "campaign", "other"]
@@ -99,6 +118,10 @@ class Task(Body):
     account: Ref | None = None
     contacts: list[Ref] = Field(default_factory=list[str])
     opportunity: Ref | None = None
+    lead: Ref | None = None
+    """The lead this task follows up, if any."""
+    case: Ref | None = None
+    """The case this task works on, if any."""
 
 
 class Case(Body):

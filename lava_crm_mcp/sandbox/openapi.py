@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from .filters import Param, Sort
 from .handlers import ROUTES
 from .resources import BY_NAME, RESOURCES, Resource
 from .shapes import Board, Detail, FieldErrors, MoveBody, NameBody, Page, Pipeline, Stage
@@ -25,33 +26,58 @@ class Operation:
     response: type[BaseModel] | None
     body: type[BaseModel] | None = None
     patch: bool = False
-    query: tuple[str, ...] = ()
+    query: tuple[Schema, ...] = ()
+    """Query parameter objects."""
+
+
+def _query(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+PAGE = _query("page", {"type": "integer", "minimum": 1, "default": 1}, "1-based page number, 20 results a page.")
+PIPELINE_ID = _query("pipeline_id", {"type": "string", "format": "uuid"}, "Omit for the default pipeline.")
+
+
+def _filter(param: Param) -> Schema:
+    return _query(param.name, param.value.schema, param.doc)
+
+
+def _ordering(sorts: tuple[Sort, ...]) -> tuple[Schema, ...]:
+    keys = [key for sort in sorts for key in (sort.name, f"-{sort.name}")]
+    doc = "Sort by this key (`-key`: descending), records without it last, ties newest first."
+    return (_query("ordering", {"type": "string", "enum": keys}, doc),) if keys else ()
+
+
+def list_query(res: Resource) -> tuple[Schema, ...]:
+    """The list route's query parameters, from the resource's filter table (all combine with AND)."""
+    return (PAGE, *map(_filter, res.params), *_ordering(res.sorts))
 
 
 PIPELINE_OPS = {
-    ("/api/deal-pipelines/", "GET"): Operation("List deal pipelines", 200, Page[Pipeline], query=("page",)),
-    ("/api/deal-pipelines/", "POST"): Operation("Create a pipeline (four open stages, Won, Lost)", 201, Pipeline,
-                                                NameBody),
-    ("/api/deal-pipelines/board/", "GET"): Operation("Board: each stage with its deals", 200, Board,
-                                                     query=("pipeline_id",)),
-    ("/api/deal-pipelines/{pipeline_id}/stages/", "POST"): Operation("Add an open stage before Won/Lost", 201, Stage,
-                                                                     NameBody),
+    ("/api/deal-pipelines/", "GET"): Operation("List deal pipelines", 200, Page[Pipeline], query=(PAGE,)),
+    ("/api/deal-pipelines/", "POST"): Operation(
+        "Create a pipeline (four open stages, Won, Lost)", 201, Pipeline, NameBody
+    ),
+    ("/api/deal-pipelines/board/", "GET"): Operation(
+        "Board: each stage with its deals", 200, Board, query=(PIPELINE_ID,)
+    ),
+    ("/api/deal-pipelines/{pipeline_id}/stages/", "POST"): Operation(
+        "Add an open stage before Won/Lost", 201, Stage, NameBody
+    ),
     ("/api/deal-pipelines/stages/{stage_id}/", "PUT"): Operation("Rename a stage", 200, Stage, NameBody),
     ("/api/deal-pipelines/stages/{stage_id}/", "DELETE"): Operation("Delete an empty open stage", 204, None),
-    ("/api/deal-pipelines/deals/{deal_id}/move/", "PATCH"): Operation("Move a deal to a stage", 200,
-                                                                      BY_NAME["opportunities"].record, MoveBody),
-}  # fmt: skip
-QUERY: dict[str, Schema] = {
-    "page": {"type": "integer", "minimum": 1, "default": 1},
-    "search": {"type": "string", "description": "Case-insensitive substring over the resource's search fields."},
-    "pipeline_id": {"type": "string", "format": "uuid", "description": "Omit for the default pipeline."},
+    ("/api/deal-pipelines/deals/{deal_id}/move/", "PATCH"): Operation(
+        "Move a deal to a stage", 200, BY_NAME["opportunities"].record, MoveBody
+    ),
 }
 
 
 def _resource_op(res: Resource, detail: bool, method: str) -> Operation:
     noun = res.noun.lower()
     return {
-        (False, "GET"): Operation(f"List {res.name}, newest first", 200, Page[res.record], query=("page", "search")),
+        (False, "GET"): Operation(
+            f"List {res.name}, filtered, newest first", 200, Page[res.record], query=list_query(res)
+        ),
         (False, "POST"): Operation(f"Create a {noun}", 201, res.record, res.model),
         (True, "GET"): Operation(f"Get a {noun}", 200, res.record),
         (True, "PATCH"): Operation(f"Update some fields of a {noun}", 200, res.record, res.model, patch=True),
@@ -101,9 +127,11 @@ def _patch_ref(ref: Schema, schemas: dict[str, Schema]) -> Schema:
 
 def _operation(path: str, method: str, refs: Any, schemas: dict[str, Schema]) -> Schema:
     op = operation(path, method)
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-              for name in re.findall(r"{(\w+)}", path)]  # fmt: skip
-    params += [{"name": name, "in": "query", "required": False, "schema": QUERY[name]} for name in op.query]
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", path)
+    ]
+    params += op.query
     spec: Schema = {"summary": op.summary, "parameters": params, "responses": _responses(op, refs)}
     if op.body:
         body = refs[(op.body, "validation")]
@@ -118,13 +146,21 @@ def document() -> Schema:
     paths: dict[str, Schema] = {}
     for path, method, _handler in ROUTES:
         paths.setdefault(path, {})[method.lower()] = _operation(path, method, refs, schemas)
-    paths["/api/openapi.json"] = {"get": {"summary": "This document", "security": [], "responses": {"200": {
-        "description": "OpenAPI 3.1 document", **_json({"type": "object"})}}}}  # fmt: skip
+    paths["/api/openapi.json"] = {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1 document", **_json({"type": "object"})}},
+        }
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Lava CRM sandbox API (drf dialect)", "version": "1.0.0",
-                 "description": f"{len(RESOURCES)} CRM resources and deal pipelines, scoped to the token's org."},
+        "info": {
+            "title": "Lava CRM sandbox API (drf dialect)",
+            "version": "1.0.0",
+            "description": f"{len(RESOURCES)} CRM resources and deal pipelines, scoped to the token's org.",
+        },
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}],
-    }  # fmt: skip
+    }

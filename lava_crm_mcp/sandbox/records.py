@@ -1,4 +1,4 @@
-"""Generic storage of CRM records: one sqlite table with JSON data, a search text and a unique key."""
+"""Generic storage of CRM records: one sqlite table with JSON data, a search text, a unique key and list queries."""
 
 import json
 import sqlite3
@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import NotFound
+from .filters import SEPARATOR, Query
 from .resources import Resource
 
 PAGE_SIZE = 20
 STAMPS = ("id", "created_at", "updated_at")
+EVERYTHING = Query()
 Record = dict[str, Any]
+_INSIDE = "json_extract(data, ?) IN (SELECT value FROM json_each(?))"
+_OUTSIDE = "json_extract(data, ?) NOT IN (SELECT value FROM json_each(?))"
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def _data(record: Record) -> Record:
 
 
 def _search_text(res: Resource, record: Record) -> str:
-    return "\x1f".join(str(record.get(name) or "").casefold() for name in res.search)
+    return SEPARATOR.join(str(record.get(name) or "").casefold().replace(SEPARATOR, "") for name in res.search)
 
 
 def _unique_key(res: Resource, record: Record) -> str | None:
@@ -48,16 +52,13 @@ def _unique_key(res: Resource, record: Record) -> str | None:
     return value.casefold() if isinstance(value, str) and value else None
 
 
-def _where(org: str, res: Resource, search: str, where: Filter | None) -> tuple[str, list[str]]:
-    sql, args = "org = ? AND kind = ?", [org, res.name]
-    if search:
-        sql += " AND instr(search, ?) > 0"
-        args.append(search.casefold().replace("\x1f", ""))
+def _where(org: str, res: Resource, query: Query, where: Filter | None) -> tuple[str, list[object]]:
+    tests = ["org = ?", "kind = ?", *(test for test, _ in query.tests)]
+    args: list[object] = [org, res.name, *(value for _, value in query.tests)]
     if where is not None:
-        marks = ", ".join("?" * len(where.values))
-        sql += f" AND json_extract(data, ?) {'NOT ' if where.negate else ''}IN ({marks})"
-        args += [f"$.{where.field}", *where.values]
-    return sql, args
+        tests.append(_OUTSIDE if where.negate else _INSIDE)
+        args += [f"$.{where.field}", json.dumps(where.values)]
+    return " AND ".join(tests), args
 
 
 class Records:
@@ -85,31 +86,50 @@ class Records:
         sql = "SELECT 1 FROM records WHERE org = ? AND kind = ? AND ukey = ? AND id != ?"
         return key is not None and self.conn.execute(sql, (org, res.name, key, record["id"])).fetchone() is not None
 
-    def page(self, res: Resource, org: str, number: int, search: str = "", where: Filter | None = None) -> Rows:
-        sql, args = _where(org, res, search, where)
-        (count,) = self.conn.execute(f"SELECT count(*) FROM records WHERE {sql}", args).fetchone()  # noqa: S608
+    def page(
+        self, res: Resource, org: str, number: int, query: Query = EVERYTHING, where: Filter | None = None
+    ) -> Rows:
+        """One page of the query, counted in the same statement (a second one only for an empty later page)."""
+        sql, args = _where(org, res, query, where)
         rows = self.conn.execute(
-            f"SELECT id, data, created_at, updated_at FROM records WHERE {sql} "  # noqa: S608
-            "ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?",
+            f"SELECT id, data, created_at, updated_at, count(*) OVER () FROM records WHERE {sql} "  # noqa: S608
+            f"ORDER BY {query.order} LIMIT ? OFFSET ?",
             [*args, PAGE_SIZE, (number - 1) * PAGE_SIZE],
         ).fetchall()
-        return Rows(count, [_record(row) for row in rows])
+        if rows or number == 1:
+            return Rows(rows[0][4] if rows else 0, [_record(row[:4]) for row in rows])
+        (count,) = self.conn.execute(f"SELECT count(*) FROM records WHERE {sql}", args).fetchone()  # noqa: S608
+        return Rows(count, [])
 
     def insert(self, res: Resource, org: str, record: Record) -> Record:
         self.conn.execute(
             "INSERT INTO records (id, org, kind, created_at, updated_at, ukey, search, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (record["id"], org, res.name, record["created_at"], record["updated_at"], _unique_key(res, record),
-             _search_text(res, record), json.dumps(_data(record))),
-        )  # fmt: skip
+            (
+                record["id"],
+                org,
+                res.name,
+                record["created_at"],
+                record["updated_at"],
+                _unique_key(res, record),
+                _search_text(res, record),
+                json.dumps(_data(record)),
+            ),
+        )
         return record
 
     def save(self, res: Resource, org: str, record: Record) -> Record:
         self.conn.execute(
             "UPDATE records SET updated_at = ?, ukey = ?, search = ?, data = ? WHERE id = ? AND org = ?",
-            (record["updated_at"], _unique_key(res, record), _search_text(res, record), json.dumps(_data(record)),
-             record["id"], org),
-        )  # fmt: skip
+            (
+                record["updated_at"],
+                _unique_key(res, record),
+                _search_text(res, record),
+                json.dumps(_data(record)),
+                record["id"],
+                org,
+            ),
+        )
         return record
 
     def delete(self, res: Resource, org: str, ident: str) -> None:

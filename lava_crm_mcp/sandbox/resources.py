@@ -6,11 +6,29 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from . import models
+from .filters import (
+    BOOLEAN,
+    CREATED,
+    DAY,
+    NUMBER,
+    TEXT,
+    Param,
+    Sort,
+    between,
+    by,
+    contains,
+    exact,
+    has,
+    iexact,
+    one_of,
+    placed,
+    searching,
+)
 
 
 @dataclass(frozen=True)
 class Resource:
-    """One CRM noun: its path segment, models, search fields, references and uniqueness rule."""
+    """One CRM noun: its path segment, models, search fields, references, uniqueness rule and list filters."""
 
     name: str
     noun: str
@@ -25,6 +43,14 @@ class Resource:
     on_board: bool = False
     numbered: str | None = None
     """A read-only field numbered per org (invoice_number)."""
+    filters: tuple[Param, ...] = ()
+    """List query parameters besides `page` and `search`; all given ones are AND-ed."""
+    sorts: tuple[Sort, ...] = ()
+    """Keys the `ordering` parameter accepts (each also as `-key`); none: the parameter is ignored."""
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return (searching(self.search), *self.filters)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -37,38 +63,107 @@ class Resource:
 
 RESOURCES = (
     Resource(
-        "contacts", "Contact", models.Contact, models.ContactRecord,
+        "contacts",
+        "Contact",
+        models.Contact,
+        models.ContactRecord,
         search=("first_name", "last_name", "primary_email", "mobile_number", "organization"),
-        refs={"account": "accounts"}, unique="primary_email",
+        refs={"account": "accounts"},
+        unique="primary_email",
+        filters=(exact("account"), contains("primary_email", "email")),
     ),
     Resource(
-        "accounts", "Account", models.Account, models.AccountRecord,
-        search=("name", "email", "website"), unique="name",
+        "accounts",
+        "Account",
+        models.Account,
+        models.AccountRecord,
+        search=("name", "email", "website"),
+        unique="name",
+        filters=(iexact("industry"), exact("status")),
     ),
     Resource(
-        "leads", "Lead", models.Lead, models.LeadRecord,
+        "leads",
+        "Lead",
+        models.Lead,
+        models.LeadRecord,
         search=("title", "first_name", "last_name", "email", "account_name"),
+        filters=(exact("status"), exact("source")),
     ),
     Resource(
-        "opportunities", "Opportunity", models.Opportunity, models.OpportunityRecord,
-        search=("name", "description"), refs={"account": "accounts", "contacts": "contacts"},
-        create_only=("pipeline_stage",), on_board=True,
+        "opportunities",
+        "Opportunity",
+        models.Opportunity,
+        models.OpportunityRecord,
+        search=("name", "description"),
+        refs={"account": "accounts", "contacts": "contacts"},
+        create_only=("pipeline_stage",),
+        on_board=True,
+        filters=(
+            exact("account"),
+            has("contacts"),
+            placed("pipeline", "s.pipeline_id", TEXT, "The deal sits on this pipeline's board."),
+            placed("pipeline_stage", "p.stage_id", TEXT, "The deal sits in this board stage (a stage id)."),
+            placed("open", "(s.stage_type = 'open')", BOOLEAN, "true: the deal's stage is open; false: won or lost."),
+            placed("stage_type", "s.stage_type", TEXT, "The type of the deal's stage: open, won or lost."),
+            *between("amount", NUMBER),
+            iexact("currency"),
+            *between("closed_on", DAY),
+        ),
+        sorts=(by("amount", NUMBER), by("closed_on"), CREATED),
     ),
     Resource(
-        "tasks", "Task", models.Task, models.TaskRecord,
+        "tasks",
+        "Task",
+        models.Task,
+        models.TaskRecord,
         search=("title", "description"),
-        refs={"account": "accounts", "contacts": "contacts", "opportunity": "opportunities"},
+        refs={
+            "account": "accounts",
+            "contacts": "contacts",
+            "opportunity": "opportunities",
+            "lead": "leads",
+            "case": "cases",
+        },
+        filters=(
+            exact("status"),
+            one_of("status"),
+            exact("priority"),
+            exact("account"),
+            exact("opportunity"),
+            has("contacts"),
+            exact("lead"),
+            exact("case"),
+            *between("due_date", DAY),
+        ),
+        sorts=(by("due_date"), CREATED),
     ),
     Resource(
-        "cases", "Case", models.Case, models.CaseRecord,
-        search=("name", "description"), refs={"account": "accounts", "contacts": "contacts"},
+        "cases",
+        "Case",
+        models.Case,
+        models.CaseRecord,
+        search=("name", "description"),
+        refs={"account": "accounts", "contacts": "contacts"},
+        filters=(exact("status"), one_of("status"), exact("priority"), exact("account")),
     ),
     Resource(
-        "invoices", "Invoice", models.Invoice, models.InvoiceRecord,
-        search=("invoice_title", "invoice_number"), refs={"account": "accounts", "contact": "contacts"},
+        "invoices",
+        "Invoice",
+        models.Invoice,
+        models.InvoiceRecord,
+        search=("invoice_title", "invoice_number"),
+        refs={"account": "accounts", "contact": "contacts"},
         numbered="invoice_number",
+        filters=(
+            exact("status"),
+            one_of("status"),
+            exact("account"),
+            exact("contact"),
+            *between("due_date", DAY, joiner="_"),
+        ),
+        sorts=(by("due_date"), CREATED),
     ),
-)  # fmt: skip
+)
 
 BY_NAME: Mapping[str, Resource] = {resource.name: resource for resource in RESOURCES}
 

@@ -11,6 +11,7 @@ from . import validate
 from .board import Boards, StageRow
 from .db import now
 from .errors import Invalid, NotFound
+from .filters import Query
 from .records import Filter, Record, Records, Rows
 from .resources import BY_NAME, Resource, referrers
 from .shapes import MoveBody
@@ -52,8 +53,8 @@ class Service:
     def show(self, res: Resource, org: str, ident: str) -> Record:
         return self.present(res, [self.records.get(res, org, ident)])[0]
 
-    def page(self, res: Resource, org: str, number: int, search: str, where: Filter | None = None) -> Rows:
-        rows = self.records.page(res, org, number, search, where)
+    def page(self, res: Resource, org: str, number: int, query: Query, where: Filter | None = None) -> Rows:
+        rows = self.records.page(res, org, number, query, where)
         return Rows(rows.count, self.present(res, rows.items))
 
     def create(

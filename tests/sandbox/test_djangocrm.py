@@ -19,9 +19,13 @@ async def write(crm: httpx.AsyncClient, method: str, path: str, body: dict[str, 
 
 @pytest.mark.parametrize(
     ("resource", "count_key", "items_key"),
-    [("contacts", "contacts_count", "contact_obj_list"), ("opportunities", "opportunities_count", "opportunities"),
-     ("tasks", "tasks_count", "tasks"), ("cases", "cases_count", "cases")],
-)  # fmt: skip
+    [
+        ("contacts", "contacts_count", "contact_obj_list"),
+        ("opportunities", "opportunities_count", "opportunities"),
+        ("tasks", "tasks_count", "tasks"),
+        ("cases", "cases_count", "cases"),
+    ],
+)
 async def test_keyed_lists_carry_a_count_an_offset_and_catalogues(
     crm: httpx.AsyncClient, minimal: dict[str, dict[str, Any]], resource: str, count_key: str, items_key: str
 ) -> None:
@@ -64,9 +68,14 @@ async def test_invoices_keep_the_drf_envelope_and_pipelines_are_keyed(crm: httpx
 
 @pytest.mark.parametrize(
     ("resource", "key"),
-    [("contacts", "contact_obj"), ("accounts", "account_obj"), ("opportunities", "opportunity_obj"),
-     ("cases", "cases_obj"), ("invoices", "invoice")],
-)  # fmt: skip
+    [
+        ("contacts", "contact_obj"),
+        ("accounts", "account_obj"),
+        ("opportunities", "opportunity_obj"),
+        ("cases", "cases_obj"),
+        ("invoices", "invoice"),
+    ],
+)
 async def test_creates_answer_an_id_and_details_are_wrapped(
     crm: httpx.AsyncClient, minimal: dict[str, dict[str, Any]], resource: str, key: str
 ) -> None:
@@ -82,8 +91,9 @@ async def test_creates_answer_an_id_and_details_are_wrapped(
     assert "id" not in deleted
 
 
-@pytest.mark.parametrize(("resource", "key", "body"), [("leads", "lead_obj", {"title": "L"}),
-                                                       ("tasks", "task_obj", {"title": "T"})])  # fmt: skip
+@pytest.mark.parametrize(
+    ("resource", "key", "body"), [("leads", "lead_obj", {"title": "L"}), ("tasks", "task_obj", {"title": "T"})]
+)
 async def test_lead_and_task_creates_answer_without_an_id(
     crm: httpx.AsyncClient, resource: str, key: str, body: dict[str, Any]
 ) -> None:
@@ -107,13 +117,16 @@ async def test_pipeline_writes_answer_acknowledgements_and_the_board_stays_as_in
     assert [d["id"] for s in board["stages"] for d in s["deals"]] == [deal["id"]]
     empty = (await crm.post(f"/api/deal-pipelines/{pipeline['id']}/stages/", json={"name": "Empty"})).json()
     assert (await write(crm, "DELETE", f"/api/deal-pipelines/stages/{empty['id']}/"))["message"] == (
-        "Stage Deleted Successfully")  # fmt: skip
+        "Stage Deleted Successfully"
+    )
 
 
 async def test_failures_use_the_error_envelope(crm: httpx.AsyncClient) -> None:
     invalid = await crm.post("/api/contacts/", json={"first_name": "A"})
     assert (invalid.status_code, invalid.json()) == (
-        400, {"error": True, "errors": {"last_name": ["This field is required."]}})  # fmt: skip
+        400,
+        {"error": True, "errors": {"last_name": ["This field is required."]}},
+    )
     missing = await crm.get("/api/opportunities/nope/")
     assert (missing.status_code, missing.json()) == (404, {"error": True, "errors": "Opportunity not found."})
     stages = (await crm.get("/api/deal-pipelines/board/")).json()["stages"]

@@ -58,8 +58,12 @@ async def test_open_mode_still_needs_a_token(connect: Any) -> None:
 
 @pytest.mark.parametrize("ident", ["not-a-uuid", "123", "%20", "00000000-0000-0000-0000-000000000000", "'; DROP"])
 async def test_malformed_or_unknown_ids_in_the_path_are_404_never_500(api: httpx.AsyncClient, ident: str) -> None:
-    for path in (f"/api/contacts/{ident}/", f"/api/deal-pipelines/stages/{ident}/",
-                 f"/api/deal-pipelines/deals/{ident}/move/", f"/api/deal-pipelines/{ident}/stages/"):  # fmt: skip
+    for path in (
+        f"/api/contacts/{ident}/",
+        f"/api/deal-pipelines/stages/{ident}/",
+        f"/api/deal-pipelines/deals/{ident}/move/",
+        f"/api/deal-pipelines/{ident}/stages/",
+    ):
         for method in ("GET", "PATCH", "PUT", "DELETE", "POST"):
             response = await api.request(method, path, json={"name": "x", "stage_id": ident})
             assert response.status_code in {404, 405}, (method, path, response.text)
@@ -74,9 +78,14 @@ async def test_unknown_routes_and_missing_trailing_slashes_are_404_json(api: htt
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("PUT", "/api/contacts/"), ("DELETE", "/api/accounts/"), ("POST", "/api/deal-pipelines/board/"),
-     ("GET", "/api/deal-pipelines/deals/x/move/"), ("PATCH", "/api/deal-pipelines/")],
-)  # fmt: skip
+    [
+        ("PUT", "/api/contacts/"),
+        ("DELETE", "/api/accounts/"),
+        ("POST", "/api/deal-pipelines/board/"),
+        ("GET", "/api/deal-pipelines/deals/x/move/"),
+        ("PATCH", "/api/deal-pipelines/"),
+    ],
+)
 async def test_a_wrong_method_is_405_json_naming_the_method(api: httpx.AsyncClient, method: str, path: str) -> None:
     response = await api.request(method, path)
     assert (response.status_code, response.json()) == (405, {"detail": f'Method "{method}" not allowed.'})

@@ -47,13 +47,45 @@ def test_every_schema_reference_resolves(spec: dict[str, Any]) -> None:
         assert ref.removeprefix("#/components/schemas/") in schemas
 
 
-def test_list_routes_document_page_and_search_and_the_board_its_pipeline(spec: dict[str, Any]) -> None:
+def test_list_routes_document_page_search_and_filters_and_the_board_its_pipeline(spec: dict[str, Any]) -> None:
     names = [p["name"] for p in spec["paths"]["/api/contacts/"]["get"]["parameters"]]
-    assert names == ["page", "search"]
+    assert names == ["page", "search", "account", "email"]
     board = spec["paths"]["/api/deal-pipelines/board/"]["get"]["parameters"]
     assert [p["name"] for p in board] == ["pipeline_id"]
     detail = spec["paths"]["/api/contacts/{id}/"]["get"]["parameters"]
     assert detail[0] == {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def test_each_list_route_documents_its_filter_table_and_ordering_keys(spec: dict[str, Any]) -> None:
+    def params(path: str) -> dict[str, Any]:
+        return {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+
+    deals = params("/api/opportunities/")
+    assert list(deals) == [
+        "page",
+        "search",
+        "account",
+        "contacts",
+        "pipeline",
+        "pipeline_stage",
+        "open",
+        "stage_type",
+        "amount__gte",
+        "amount__lte",
+        "currency",
+        "closed_on__gte",
+        "closed_on__lte",
+        "ordering",
+    ]
+    keys = ["amount", "-amount", "closed_on", "-closed_on", "created_at", "-created_at"]
+    assert deals["ordering"]["schema"]["enum"] == keys
+    assert deals["open"]["schema"] == {"type": "boolean"}
+    assert deals["closed_on__gte"]["schema"] == {"type": "string", "format": "date"}
+    assert all(p["in"] == "query" and p["description"] for p in deals.values())
+    tasks = params("/api/tasks/")
+    assert {"status__in", "lead", "case", "due_date__gte", "due_date__lte"} <= set(tasks)
+    assert {"due_date_gte", "due_date_lte", "contact"} <= set(params("/api/invoices/"))
+    assert "ordering" not in params("/api/contacts/")
 
 
 def test_bodies_come_from_the_validation_models(spec: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
-"""A file database survives restarts; the demo seed is complete, deterministic and provisioned once per org."""
+"""A file database survives restarts; the demo seed is complete, deterministic, dated from its seeding day."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -8,14 +9,16 @@ import pytest
 from lava_crm_mcp.sandbox import create_app
 
 pytestmark = pytest.mark.anyio
-COUNTS = {"contacts": 25, "accounts": 8, "leads": 10, "opportunities": 14, "tasks": 8, "cases": 5, "invoices": 6}
+COUNTS = {"contacts": 25, "accounts": 8, "leads": 10, "opportunities": 14, "tasks": 11, "cases": 5, "invoices": 6}
 
 
 async def snapshot(client: Any) -> dict[str, Any]:
     lists = {name: (await client.get(f"/api/{name}/", params={"page": 1})).json() for name in COUNTS}
     pipelines = (await client.get("/api/deal-pipelines/")).json()
-    boards = [(await client.get("/api/deal-pipelines/board/", params={"pipeline_id": p["id"]})).json()
-              for p in pipelines["results"]]  # fmt: skip
+    boards = [
+        (await client.get("/api/deal-pipelines/board/", params={"pipeline_id": p["id"]})).json()
+        for p in pipelines["results"]
+    ]
     return {"lists": lists, "pipelines": pipelines, "boards": boards}
 
 
@@ -81,3 +84,48 @@ async def test_a_seeded_file_db_is_not_seeded_again_after_a_restart(tmp_path: Pa
         assert (await client.get("/api/opportunities/")).json()["count"] == COUNTS["opportunities"] - 1
         assert (await client.get("/api/deal-pipelines/")).json()["count"] == 2
     second.state.sandbox.close()
+
+
+async def test_demo_tasks_and_invoices_are_dated_relative_to_the_seeding_day(connect: Any) -> None:
+    today = date(2030, 1, 15)
+    async with connect(create_app(seed="demo", today=today)) as client:
+        tasks = (await client.get("/api/tasks/", params={"ordering": "due_date"})).json()["results"]
+        overdue = await client.get(
+            "/api/tasks/", params={"due_date__lte": "2030-01-14", "status__in": "New,In Progress"}
+        )
+        unpaid = {"status__in": "Sent,Pending"}
+        late = await client.get("/api/invoices/", params={**unpaid, "due_date_lte": "2030-01-14"})
+        later = await client.get("/api/invoices/", params={**unpaid, "due_date_gte": "2030-01-16"})
+    days = [(date.fromisoformat(task["due_date"]) - today).days for task in tasks if task["status"] != "Completed"]
+    assert min(days) < 0
+    assert days.count(0) == 1
+    assert len([day for day in days if 0 < day <= 7]) >= 2
+    assert max(days) > 7
+    assert all(task["due_date"] < "2030-01-15" for task in tasks if task["status"] == "Completed")
+    assert [task["title"] for task in overdue.json()["results"]] == ["Negotiate reporting suite discount"]
+    assert [invoice["invoice_title"] for invoice in late.json()["results"]] == ["Compliance module – first instalment"]
+    assert [invoice["invoice_title"] for invoice in later.json()["results"]] == ["Consulting hours – May"]
+
+
+async def test_demo_dates_default_to_the_current_utc_day(connect: Any) -> None:
+    before = datetime.now(UTC).date().isoformat()
+    async with connect(create_app(seed="demo")) as client:
+        page = (await client.get("/api/tasks/", params={"search": "discovery call"})).json()
+    after = datetime.now(UTC).date().isoformat()
+    assert page["results"][0]["due_date"] in {before, after}
+
+
+@pytest.mark.parametrize(
+    ("task", "resource", "parent", "field"),
+    [
+        ("Call Barbara Liskov about the migration", "leads", "Data warehouse migration", "lead"),
+        ("Reproduce export timeout", "cases", "Dashboard export times out", "case"),
+    ],
+)
+async def test_some_demo_tasks_hang_off_a_lead_or_a_case(
+    connect: Any, task: str, resource: str, parent: str, field: str
+) -> None:
+    async with connect(create_app(seed="demo")) as client:
+        (record,) = (await client.get(f"/api/{resource}/", params={"search": parent})).json()["results"]
+        children = (await client.get("/api/tasks/", params={field: record["id"]})).json()["results"]
+    assert task in [child["title"] for child in children]

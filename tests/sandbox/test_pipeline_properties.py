@@ -30,8 +30,10 @@ Snapshot = dict[str, Any]
 
 async def snapshot(api: httpx.AsyncClient) -> Snapshot:
     pipelines = (await api.get("/api/deal-pipelines/")).json()["results"]
-    boards = {p["id"]: (await api.get("/api/deal-pipelines/board/", params={"pipeline_id": p["id"]})).json()
-              for p in pipelines}  # fmt: skip
+    boards = {
+        p["id"]: (await api.get("/api/deal-pipelines/board/", params={"pipeline_id": p["id"]})).json()
+        for p in pipelines
+    }
     deals: dict[str, Any] = {}
     page: str | None = "/api/opportunities/"
     while page:

@@ -6,8 +6,14 @@ import httpx
 import pytest
 
 pytestmark = pytest.mark.anyio
-DEFAULT_STAGES = [("Prospecting", "open"), ("Qualification", "open"), ("Proposal", "open"),
-                  ("Negotiation", "open"), ("Won", "won"), ("Lost", "lost")]  # fmt: skip
+DEFAULT_STAGES = [
+    ("Prospecting", "open"),
+    ("Qualification", "open"),
+    ("Proposal", "open"),
+    ("Negotiation", "open"),
+    ("Won", "won"),
+    ("Lost", "lost"),
+]
 
 
 async def board(api: httpx.AsyncClient, pipeline_id: str | None = None) -> dict[str, Any]:
@@ -96,7 +102,11 @@ async def test_adding_a_stage_places_it_after_the_last_open_stage(api: httpx.Asy
     assert response.status_code == 201
     stage = response.json()
     assert {key: stage[key] for key in ("name", "stage_type", "order", "deal_count")} == {
-        "name": "Contacted", "stage_type": "open", "order": 4, "deal_count": 0}  # fmt: skip
+        "name": "Contacted",
+        "stage_type": "open",
+        "order": 4,
+        "deal_count": 0,
+    }
     names = [(s["name"], s["order"]) for s in (await board(api))["stages"]]
     assert names[4:] == [("Contacted", 4), ("Won", 5), ("Lost", 6)]
 
@@ -133,7 +143,9 @@ async def test_only_empty_open_stages_can_be_deleted(api: httpx.AsyncClient, cre
     for name in ("Won", "Lost"):
         response = await api.delete(f"/api/deal-pipelines/stages/{stages[name]}/")
         assert (response.status_code, response.json()) == (
-            400, {"detail": "Won and Lost stages are required and cannot be deleted."})  # fmt: skip
+            400,
+            {"detail": "Won and Lost stages are required and cannot be deleted."},
+        )
     for _ in range(3):
         await create(api, "opportunities", name="D", pipeline_stage=stages["Qualification"])
     full = await api.delete(f"/api/deal-pipelines/stages/{stages['Qualification']}/")
@@ -141,8 +153,13 @@ async def test_only_empty_open_stages_can_be_deleted(api: httpx.AsyncClient, cre
     empty = await api.delete(f"/api/deal-pipelines/stages/{stages['Proposal']}/")
     assert (empty.status_code, empty.content) == (204, b"")
     after = (await board(api))["stages"]
-    assert [(s["name"], s["order"]) for s in after] == [("Prospecting", 0), ("Qualification", 1), ("Negotiation", 2),
-                                                         ("Won", 3), ("Lost", 4)]  # fmt: skip
+    assert [(s["name"], s["order"]) for s in after] == [
+        ("Prospecting", 0),
+        ("Qualification", 1),
+        ("Negotiation", 2),
+        ("Won", 3),
+        ("Lost", 4),
+    ]
     assert (await api.delete(f"/api/deal-pipelines/stages/{stages['Proposal']}/")).status_code == 404
 
 
@@ -183,7 +200,11 @@ async def test_moving_into_won_or_lost_closes_and_back_to_open_reopens(api: http
     deal = await create(api, "opportunities", name="D", closed_on="2025-01-31")
     won = (await move(api, deal, stages["Won"])).json()
     assert (won["is_closed"], won["stage"], won["closed_on"], won["pipeline_stage"]) == (
-        True, "CLOSED_WON", "2025-01-31", stages["Won"])  # fmt: skip
+        True,
+        "CLOSED_WON",
+        "2025-01-31",
+        stages["Won"],
+    )
     lost = (await move(api, deal, stages["Lost"])).json()
     assert (lost["is_closed"], lost["stage"]) == (True, "CLOSED_LOST")
     reopened = (await move(api, deal, stages["Negotiation"])).json()
@@ -221,8 +242,9 @@ async def test_writing_the_legacy_stage_never_moves_the_deal(api: httpx.AsyncCli
         False,
         stages["Prospecting"],
     )
-    put = await api.put(f"/api/opportunities/{deal['id']}/", json={"name": "D", "stage": "CLOSED_LOST",
-                                                                   "pipeline_stage": stages["Won"]})  # fmt: skip
+    put = await api.put(
+        f"/api/opportunities/{deal['id']}/", json={"name": "D", "stage": "CLOSED_LOST", "pipeline_stage": stages["Won"]}
+    )
     assert put.json()["pipeline_stage"] == stages["Prospecting"]
     assert await board(api) == before
 

@@ -9,8 +9,15 @@ from lava_crm_mcp.sandbox.resources import BY_NAME, RESOURCES
 
 pytestmark = pytest.mark.anyio
 NAMES = [res.name for res in RESOURCES]
-TITLE_FIELD = {"contacts": "last_name", "accounts": "name", "leads": "title", "opportunities": "name",
-               "tasks": "title", "cases": "name", "invoices": "invoice_title"}  # fmt: skip
+TITLE_FIELD = {
+    "contacts": "last_name",
+    "accounts": "name",
+    "leads": "title",
+    "opportunities": "name",
+    "tasks": "title",
+    "cases": "name",
+    "invoices": "invoice_title",
+}
 
 
 @pytest.mark.parametrize("resource", NAMES)

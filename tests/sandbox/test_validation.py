@@ -76,7 +76,7 @@ async def test_unknown_enum_values_are_not_valid_choices(
         ("tasks", "account", 7, "Incorrect type. Expected pk value, received int."),
         ("accounts", "name", "x" * 256, "Ensure this field has no more than 255 characters."),
     ],
-)  # fmt: skip
+)
 async def test_wrong_types_and_formats_get_drf_messages(
     api: httpx.AsyncClient, minimal: dict[str, dict[str, Any]], resource: str, field: str, value: Any, message: str
 ) -> None:
@@ -84,8 +84,9 @@ async def test_wrong_types_and_formats_get_drf_messages(
 
 
 async def test_valid_formats_are_accepted_and_normalised(api: httpx.AsyncClient, create: Any) -> None:
-    deal = await create(api, "opportunities", name="D", amount="  12.5 ", currency="EUR", probability="40",
-                        closed_on="2025-02-28")  # fmt: skip
+    deal = await create(
+        api, "opportunities", name="D", amount="  12.5 ", currency="EUR", probability="40", closed_on="2025-02-28"
+    )
     assert (deal["amount"], deal["currency"], deal["probability"], deal["closed_on"]) == (
         "12.50",
         "EUR",
