@@ -11,6 +11,7 @@ from lava_crm_mcp.crm.errors import (
     CrmRateLimited,
     CrmUnavailable,
     StageChangeRefused,
+    UnknownPipeline,
     UnknownStage,
 )
 from lava_crm_mcp.crm.models import Board, Created, Opportunity, Page, Pipeline, Stage, StageMove
@@ -41,6 +42,7 @@ __all__ = [
     "Stage",
     "StageChangeRefused",
     "StageMove",
+    "UnknownPipeline",
     "UnknownStage",
     "Upstream",
 ]

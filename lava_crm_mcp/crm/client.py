@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, cast
 
@@ -16,16 +17,34 @@ from pydantic import SecretStr
 from lava_crm_mcp import __version__
 from lava_crm_mcp.crm import resources
 from lava_crm_mcp.crm.envelopes import decode, error_for
-from lava_crm_mcp.crm.errors import CrmError, CrmUnavailable
+from lava_crm_mcp.crm.errors import CrmError, CrmNotFound, CrmUnavailable
+from lava_crm_mcp.crm.filters import Env
+from lava_crm_mcp.crm.models import Pipeline, WireModel
+from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
 from lava_crm_mcp.crm.pipelines import Pipelines
 from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.crm.retry import IDEMPOTENT, NEVER_SENT, RetryPolicy, parse_retry_after
+from lava_crm_mcp.crm.search import Budget, Cursor, Found, Plan, run_search
 from lava_crm_mcp.crm.upstream import Upstream
 
 __all__ = ["CrmClient"]
 
 logger = logging.getLogger("lava_crm_mcp.crm")
 MIN_REDACTED_IN_DATA = 16
+Clock = Callable[[], dt.date]
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@dataclass
+class Shared:
+    """What every credential view of one client shares: the pool's caches and the clock."""
+
+    clock: Clock = utc_today
+    names: NameCache = field(default_factory=NameCache)
+    pipelines: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 class CrmClient:
@@ -39,8 +58,12 @@ class CrmClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        shared: Shared | None = None,
     ) -> None:
         self.upstream = upstream
+        self.shared = shared or Shared(clock=clock or utc_today)
+        self.scope = fingerprint(upstream.credential.get_secret_value())
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             transport=transport,
@@ -50,24 +73,73 @@ class CrmClient:
         )
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
-        self.contacts = Records(resources.CONTACTS, self._request)
-        self.accounts = Records(resources.ACCOUNTS, self._request)
-        self.leads = Records(resources.LEADS, self._request)
-        self.opportunities = Records(resources.OPPORTUNITIES, self._request)
-        self.tasks = Records(resources.TASKS, self._request)
-        self.cases = Records(resources.CASES, self._request)
-        self.invoices = Records(resources.INVOICES, self._request)
-        self.pipelines = Pipelines(self._request, self.opportunities)
+        self.labels = Labels(self.shared.names, self.scope, self._name_of)
+        self.contacts = Records(resources.CONTACTS, self._request, self.labels)
+        self.accounts = Records(resources.ACCOUNTS, self._request, self.labels)
+        self.leads = Records(resources.LEADS, self._request, self.labels)
+        self.opportunities = Records(resources.OPPORTUNITIES, self._request, self.labels)
+        self.tasks = Records(resources.TASKS, self._request, self.labels)
+        self.cases = Records(resources.CASES, self._request, self.labels)
+        self.invoices = Records(resources.INVOICES, self._request, self.labels)
+        self.pipelines = Pipelines(self._request, self.opportunities, self.shared.pipelines, self.scope)
 
     def records(self, path: str) -> Records[Any, Any, Any]:
         """The accessor for a resource by its URL segment ("contacts", "opportunities", …)."""
         return cast(Records[Any, Any, Any], getattr(self, path))
 
     def with_credential(self, credential: SecretStr) -> CrmClient:
-        """A view that calls with another credential, sharing this client's connection pool."""
+        """A view that calls with another credential, sharing this client's connection pool and caches."""
         return CrmClient(
-            self.upstream.with_credential(credential), http=self._http, timeout=self._timeout, retry=self._retry
+            self.upstream.with_credential(credential),
+            http=self._http,
+            timeout=self._timeout,
+            retry=self._retry,
+            shared=self.shared,
         )
+
+    def today(self) -> dt.date:
+        """Today in the configured time zone (relative date windows are computed from it)."""
+        return self.shared.clock()
+
+    async def search(
+        self,
+        path: str,
+        *,
+        text: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        sort: str | None = None,
+        cursor: str | None = None,
+        limit: int = 20,
+        budget: Budget | None = None,
+    ) -> Found[Any]:
+        """Records of `path` matching the text and every filter (checked on each row), in `sort` order."""
+        records = self.records(path)
+        spec, given = records.spec, {key: value for key, value in (filters or {}).items() if value is not None}
+        by_name = {item.name: item for item in spec.filters}
+        order = next((item for item in spec.sorts if item.value == sort), None)
+
+        def plan(pipelines: list[Pipeline]) -> Plan:
+            env = Env(self.today(), given, pipelines)
+            conditions = [by_name[name].condition(value, env) for name, value in given.items()]
+            return Plan((text or "").strip() or None, spec.search, conditions, order)
+
+        try:
+            resolved = plan(await self.pipelines.catalog() if spec.on_board else [])
+        except CrmNotFound:  # a pipeline or stage newer than the cached catalog: look once more, fresh
+            resolved = plan(await self.pipelines.list())
+        return await run_search(records.page_with, resolved, Cursor.parse(cursor), limit, budget)
+
+    async def names(self, refs: list[Ref], *, known: Sequence[WireModel] = ()) -> dict[Ref, str | None]:
+        """Display names of references; names the CRM sent nested in `known` records are used first."""
+        for record in known:
+            for ref in refs:
+                if ref[1] in record.labels:
+                    self.labels.remember(ref, record.labels[ref[1]])
+        return await self.labels.names(refs)
+
+    async def _name_of(self, path: str, record_id: str) -> str | None:
+        records = self.records(path)
+        return records.spec.display(await records.get(record_id))
 
     async def ping(self) -> None:
         """Raise unless the CRM answers an authenticated read."""
@@ -121,8 +193,9 @@ class CrmClient:
             return self._checked(decode(text, response.status_code), what, method)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         write = method not in IDEMPOTENT
-        error = error_for(response.status_code, _lenient(text, response.status_code), what=what, write=write,
-                          retry_after=retry_after)  # fmt: skip
+        error = error_for(
+            response.status_code, _lenient(text, response.status_code), what=what, write=write, retry_after=retry_after
+        )
         return _Failure(error, retry_after, self._retry.may_retry_status(method, response.status_code))
 
     def _redacted(self, text: str, *, error: bool) -> str:
@@ -145,8 +218,10 @@ class CrmClient:
     def _transport_error(self, exc: httpx.TransportError, what: str, method: str) -> CrmError:
         route = self.upstream.route
         if isinstance(exc, NEVER_SENT):
-            return CrmUnavailable(f"Could not reach the CRM ({route} route) for {what}: {type(exc).__name__}. "
-                                  "Nothing was sent; try again shortly.")  # fmt: skip
+            return CrmUnavailable(
+                f"Could not reach the CRM ({route} route) for {what}: {type(exc).__name__}. "
+                "Nothing was sent; try again shortly."
+            )
         unsure = " The write may or may not have been applied: read it back before retrying."
         return CrmUnavailable(
             f"The CRM ({route} route) did not answer properly for {what}: {type(exc).__name__}."

@@ -195,22 +195,29 @@ def error_for(status: int, body: Any, *, what: str, write: bool, retry_after: fl
             status=status,
         )
     if status == 404:
-        return CrmNotFound(f"{what} was not found in this org (HTTP 404: {said}). Check the id; list or search "
-                           "to find valid ids.", status=404)  # fmt: skip
+        return CrmNotFound(
+            f"{what} was not found in this org (HTTP 404: {said}). Check the id; list or search to find valid ids.",
+            status=404,
+        )
     if status == 413:
-        return CrmInvalid(f"The CRM refused {what} as too large (HTTP 413). Send less text, or split the change.",
-                          status=413)  # fmt: skip
+        return CrmInvalid(
+            f"The CRM refused {what} as too large (HTTP 413). Send less text, or split the change.", status=413
+        )
     if status in (400, 422):
         rejected = f"The CRM rejected {what}: {said.rstrip('.')}. Fix these and call again."
         return CrmInvalid(rejected, fields=fields, status=status)
     if status == 409:
-        return CrmConflict(f"{what} conflicts with the current data (HTTP 409: {said}). Re-read it, then retry.",
-                           status=409)  # fmt: skip
+        return CrmConflict(
+            f"{what} conflicts with the current data (HTTP 409: {said}). Re-read it, then retry.", status=409
+        )
     if status == 429:
         wait = f"retry in {retry_after:g} s" if retry_after is not None else "wait a little before retrying"
         return CrmRateLimited(f"The CRM is rate limiting requests ({what}); {wait}.", retry_after=retry_after)
     if status >= 500:
         after = " The write may or may not have been applied: read it back before retrying." if write else ""
-        return CrmUnavailable(f"The CRM failed on its side for {what} (HTTP {status}: {said}).{after} "
-                              "It is usually temporary; try again shortly.", status=status)  # fmt: skip
+        return CrmUnavailable(
+            f"The CRM failed on its side for {what} (HTTP {status}: {said}).{after} "
+            "It is usually temporary; try again shortly.",
+            status=status,
+        )
     return CrmError(f"The CRM answered HTTP {status} for {what}: {said}.", status=status)

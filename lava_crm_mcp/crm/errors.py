@@ -3,7 +3,8 @@
     CrmError                  any failure; `str()` says what happened and what to do next
     ├── CrmAuthError          401/403: the credential is missing, wrong or not allowed
     ├── CrmNotFound           404: no such record in this org (or a page past the end)
-    │   └── UnknownStage      a stage name that is not in the deal's pipeline
+    │   ├── UnknownStage      a stage name that is not in the deal's pipeline
+    │   └── UnknownPipeline   a pipeline id or name the org does not have
     ├── CrmInvalid            400/422: the CRM (or our own check) rejected the input
     │   └── StageChangeRefused  a `stage` write on a deal; use move_deal instead
     ├── CrmConflict           409: the write conflicts with the record's current state
@@ -29,6 +30,7 @@ __all__ = [
     "CrmRateLimited",
     "CrmUnavailable",
     "StageChangeRefused",
+    "UnknownPipeline",
     "UnknownStage",
 ]
 
@@ -60,6 +62,14 @@ class UnknownStage(CrmNotFound):
         super().__init__(message)
         self.valid = list(valid)
         self.suggestion = suggestion
+
+
+class UnknownPipeline(CrmNotFound):
+    """A pipeline id or name that is not among the org's pipelines."""
+
+    def __init__(self, message: str, *, valid: Sequence[str]) -> None:
+        super().__init__(message)
+        self.valid = list(valid)
 
 
 class CrmInvalid(CrmError):

@@ -55,10 +55,29 @@ Date = dt.date
 
 LegacyStage = Literal["PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION", "CLOSED_WON", "CLOSED_LOST"]
 Industry = Literal[
-    "ADVERTISING", "AGRICULTURE", "AUTOMOTIVE", "BANKING", "BIOTECHNOLOGY", "COMPUTER", "EDUCATION", "ELECTRONICS",
-    "ENERGY", "FINANCE", "HEALTHCARE", "INSURANCE", "LEGAL", "MANUFACTURING", "REAL ESTATE", "RETAIL", "SERVICE",
-    "SOFTWARE", "TECHNOLOGY", "TELECOMMUNICATIONS", "TRANSPORTATION", "OTHER",
-]  # fmt: skip
+    "ADVERTISING",
+    "AGRICULTURE",
+    "AUTOMOTIVE",
+    "BANKING",
+    "BIOTECHNOLOGY",
+    "COMPUTER",
+    "EDUCATION",
+    "ELECTRONICS",
+    "ENERGY",
+    "FINANCE",
+    "HEALTHCARE",
+    "INSURANCE",
+    "LEGAL",
+    "MANUFACTURING",
+    "REAL ESTATE",
+    "RETAIL",
+    "SERVICE",
+    "SOFTWARE",
+    "TECHNOLOGY",
+    "TELECOMMUNICATIONS",
+    "TRANSPORTATION",
+    "OTHER",
+]
 LeadStatus = Literal["assigned", "in process", "converted", "recycled", "closed"]
 LeadSource = Literal["call", "email", "existing customer", "partner", "public relations", "campaign", "other"]
 TaskStatus = Literal["New", "In Progress", "Completed"]
@@ -176,6 +195,8 @@ class _TaskFields(Body):
     account: Id | None = None
     contacts: list[Id] | None = None
     opportunity: Id | None = None
+    lead: Id | None = None
+    case: Id | None = None
 
 
 class TaskUpdate(_TaskFields):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 __all__ = [
     "Account",
@@ -58,10 +59,43 @@ Refs = Annotated[list[str], BeforeValidator(_ref_ids)]
 Money = Annotated[str | None, BeforeValidator(_money)]
 
 
+LABEL_KEYS = ("name", "title", "invoice_title")
+
+
+def _nested_label(value: Any) -> str | None:
+    """The display name a nested reference carries (`{"id": …, "name": …}`), if any."""
+    if not isinstance(value, dict):
+        return None
+    data = cast(dict[str, Any], value)
+    person = " ".join(filter(None, (data.get("first_name"), data.get("last_name"))))
+    found = [*(data.get(key) for key in LABEL_KEYS), person]
+    return next((str(label) for label in found if isinstance(label, str) and label.strip()), None)
+
+
 class WireModel(BaseModel):
     """Base for everything read from the CRM: unknown fields are kept, ids may be numbers."""
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
+    _labels: dict[str, str] = PrivateAttr(default_factory=dict[str, str])
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_nested_labels(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Remember the names of references the CRM sent nested, keyed by the referenced id."""
+        model = handler(data)
+        if isinstance(model, WireModel) and isinstance(data, dict):
+            for value in cast(dict[str, Any], data).values():
+                items = cast(list[Any], value) if isinstance(value, list) else [value]
+                for item in items:
+                    label = _nested_label(item)
+                    if label is not None and item.get("id") is not None:
+                        model._labels[str(item["id"])] = label
+        return model
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Names of referenced records that arrived nested in this record, by id."""
+        return self._labels
 
 
 class Record(WireModel):
@@ -143,6 +177,8 @@ class Task(Record):
     account: Ref = None
     contacts: Refs = Field(default_factory=list)
     opportunity: Ref = None
+    lead: Ref = None
+    case: Ref = None
 
 
 class Case(Record):

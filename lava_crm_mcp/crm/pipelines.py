@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from lava_crm_mcp.crm import inputs
+from lava_crm_mcp.crm.board import Columns, read_columns
 from lava_crm_mcp.crm.envelopes import Ack, read_items, read_record, read_write
 from lava_crm_mcp.crm.errors import CrmNotFound, CrmProtocolError
 from lava_crm_mcp.crm.ids import check_id, validate_body
@@ -16,6 +19,8 @@ __all__ = ["Pipelines"]
 
 Deals = Records[Opportunity, inputs.OpportunityCreate, inputs.OpportunityUpdate]
 MAX_PIPELINE_PAGES = 10
+CATALOG_TTL = 30.0
+MAX_SCOPES = 1_000
 
 
 class _Name(inputs.Body):
@@ -29,17 +34,48 @@ class _Move(inputs.Body):
 
 
 class Pipelines:
-    """The /api/deal-pipelines/ routes, plus stage lookup by name inside a deal's own pipeline."""
+    """The /api/deal-pipelines/ routes, plus stage lookup by name inside a deal's own pipeline.
 
-    def __init__(self, send: Send, deals: Deals) -> None:
+    `catalog()` is the pipeline list cached for a few seconds per credential (stage names and types change rarely);
+    every pipeline or stage write through this adapter drops it.
+    """
+
+    def __init__(self, send: Send, deals: Deals, cache: dict[str, Any] | None = None, scope: str = "") -> None:
         self._send = send
         self._deals = deals
+        self._cache: dict[str, Any] = {} if cache is None else cache
+        self._scope = scope
+
+    async def catalog(self) -> list[Pipeline]:
+        """The pipelines with their stages, from a short-lived cache when fresh enough."""
+        cached = self._cache.get(self._scope)
+        if cached is not None and cached[0] > time.monotonic():
+            return list(cached[1])
+        return await self.list()
+
+    def _changed(self) -> None:
+        self._cache.pop(self._scope, None)
 
     async def list(self) -> list[Pipeline]:
+        """The pipelines with their stages, read now (and remembered for `catalog()`)."""
+        pipelines = await self._read_all()
+        self._cache.pop(self._scope, None)
+        while len(self._cache) >= MAX_SCOPES:  # one entry per credential seen (passthrough): keep it bounded
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[self._scope] = (time.monotonic() + CATALOG_TTL, tuple(pipelines))
+        return pipelines
+
+    async def fresh_if(self, stale: Callable[[list[Pipeline]], bool]) -> list[Pipeline]:
+        """The catalog, re-read when `stale(catalog)` says it lacks something (e.g. a stage id it does not know)."""
+        pipelines = await self.catalog()
+        return await self.list() if stale(pipelines) else pipelines
+
+    async def _read_all(self) -> list[Pipeline]:
         pipelines: list[Pipeline] = []
         for page in range(1, MAX_PIPELINE_PAGES + 1):
-            body = await self._send("GET", "deal-pipelines/", what="the pipeline list",
-                                    params={"page": page if page > 1 else None})  # fmt: skip
+            body = await self._send(
+                "GET", "deal-pipelines/", what="the pipeline list", params={"page": page if page > 1 else None}
+            )
             items, has_more, _ = read_items(body, (("pipelines",),))
             pipelines += [read_record(item, Pipeline, what="a pipeline") for item in items]
             if not has_more:
@@ -47,27 +83,39 @@ class Pipelines:
         return pipelines
 
     async def create(self, name: str) -> Pipeline:
+        self._changed()
         body = validate_body(_Name, {"name": name}, "pipeline")
-        answer = read_write(await self._send("POST", "deal-pipelines/", what=f"the new pipeline {name!r}",
-                                             json=body.model_dump()))  # fmt: skip
+        answer = read_write(
+            await self._send("POST", "deal-pipelines/", what=f"the new pipeline {name!r}", json=body.model_dump())
+        )
         if isinstance(answer, Ack):
             return await self._find_pipeline(answer.id, name)
         return read_record(answer, Pipeline, what="the new pipeline")
 
     async def board(self, pipeline_id: str | None = None) -> Board:
+        """The board with every card as a model."""
+        return read_record(await self._board(pipeline_id), Board, detail_keys=("board",), what="the board")
+
+    async def columns(self, pipeline_id: str | None = None) -> Columns:
+        """The board for summaries: column headers as models, cards validated only when asked for."""
+        return read_columns(await self._board(pipeline_id))
+
+    async def _board(self, pipeline_id: str | None) -> Any:
         params = {"pipeline_id": check_id(pipeline_id, "pipeline_id") if pipeline_id else None}
         what = f"pipeline {pipeline_id!r}" if pipeline_id else "the default pipeline"
-        body = await self._send("GET", "deal-pipelines/board/", what=what, params=params)
-        return read_record(body, Board, detail_keys=("board",), what="the board")
+        return await self._send("GET", "deal-pipelines/board/", what=what, params=params)
 
     async def add_stage(self, pipeline_id: str, name: str) -> Stage:
+        self._changed()
         path = f"deal-pipelines/{check_id(pipeline_id, 'pipeline_id')}/stages/"
         body = validate_body(_Name, {"name": name}, "stage")
-        answer = await self._send("POST", path, what=f"the new stage {name!r} in pipeline {pipeline_id!r}",
-                                  json=body.model_dump())  # fmt: skip
+        answer = await self._send(
+            "POST", path, what=f"the new stage {name!r} in pipeline {pipeline_id!r}", json=body.model_dump()
+        )
         return await self._stage_from(answer, name)
 
     async def rename_stage(self, stage_id: str, name: str) -> Stage:
+        self._changed()
         path = f"deal-pipelines/stages/{check_id(stage_id, 'stage_id')}/"
         body = validate_body(_Name, {"name": name}, "stage")
         answer = await self._send("PUT", path, what=f"stage {stage_id!r}", json=body.model_dump())
@@ -75,7 +123,9 @@ class Pipelines:
 
     async def delete_stage(self, stage_id: str) -> None:
         path = f"deal-pipelines/stages/{check_id(stage_id, 'stage_id')}/"
+        self._changed()
         await self._send("DELETE", path, what=f"stage {stage_id!r}")
+        self._changed()
 
     async def move_deal(
         self, deal_id: str, stage_id: str, *, above_id: str | None = None, below_id: str | None = None
@@ -94,19 +144,36 @@ class Pipelines:
     ) -> StageMove:
         """Resolve `stage` (an id, or a name in the deal's own pipeline), move the deal, report from → to."""
         deal = await self._deals.get(deal_id)
-        board = await self.board(deal.pipeline)
-        columns = [Stage.model_validate(column.model_dump(exclude={"deals"})) for column in board.stages]
-        current = next((column for column in columns if column.id == deal.pipeline_stage), None)
-        target, pipeline = await self._target(columns, stage, board.pipeline)
-        moved = await self.move_deal(deal_id, target.id, above_id=above_id, below_id=below_id)
+        try:
+            return await self._move(deal, stage, await self.catalog(), above_id, below_id)
+        except CrmNotFound:  # the cached catalog may predate a new stage: look once more, fresh
+            return await self._move(deal, stage, await self.list(), above_id, below_id)
+
+    async def _move(
+        self, deal: Opportunity, stage: str, pipelines: list[Pipeline], above_id: str | None, below_id: str | None
+    ) -> StageMove:
+        home = self._home(deal, pipelines)
+        current = next((column for column in home.stages if column.id == deal.pipeline_stage), None)
+        target, pipeline = self._target(home, stage, pipelines)
+        moved = await self.move_deal(deal.id, target.id, above_id=above_id, below_id=below_id)
         return StageMove(deal=moved, pipeline=pipeline, from_stage=current, to_stage=target)
 
-    async def _target(self, columns: list[Stage], stage: str, pipeline: PipelineRef) -> tuple[Stage, PipelineRef]:
+    def _home(self, deal: Opportunity, pipelines: list[Pipeline]) -> Pipeline:
+        """The deal's pipeline: the one holding its stage, else the one it names, else the default."""
+        for pipeline in pipelines:
+            if deal.pipeline_stage in {stage.id for stage in pipeline.stages} or pipeline.id == deal.pipeline:
+                return pipeline
+        default = next((pipeline for pipeline in pipelines if pipeline.is_default), None)
+        if default is None:
+            raise CrmProtocolError("The CRM lists no pipelines, so the deal's stage cannot be resolved.")
+        return default
+
+    def _target(self, home: Pipeline, stage: str, pipelines: list[Pipeline]) -> tuple[Stage, PipelineRef]:
         """A stage on the deal's board, or (by id) on another pipeline of the org."""
         try:
-            return find_stage(columns, stage, pipeline_name=pipeline.name), pipeline
+            return find_stage(home.stages, stage, pipeline_name=home.name), home
         except CrmNotFound:
-            for other in await self.list():
+            for other in pipelines:
                 hit = next((candidate for candidate in other.stages if candidate.id == stage.strip()), None)
                 if hit is not None:
                     return hit, other

@@ -12,6 +12,7 @@ from lava_crm_mcp.crm.errors import CrmInvalid, StageChangeRefused
 from lava_crm_mcp.crm.ids import check_id, validate_body
 from lava_crm_mcp.crm.inputs import Body
 from lava_crm_mcp.crm.models import Created, Page, Record
+from lava_crm_mcp.crm.names import Labels
 from lava_crm_mcp.crm.resources import ResourceSpec
 
 __all__ = ["Records", "Send"]
@@ -52,9 +53,16 @@ def refuse_stage_write(noun: str, data: object) -> None:
 class Records(Generic[R, C, U]):
     """list / get / create / update / replace / delete for one resource."""
 
-    def __init__(self, spec: ResourceSpec[R, C, U], send: Send) -> None:
+    def __init__(self, spec: ResourceSpec[R, C, U], send: Send, labels: Labels | None = None) -> None:
         self.spec = spec
         self._send = send
+        self._labels = labels
+
+    def _seen(self, record: R) -> R:
+        """Keep the name cache in step with what was just read or written."""
+        if self._labels is not None:
+            self._labels.remember((self.spec.path, record.id), self.spec.display(record))
+        return record
 
     def _detail(self, record_id: str) -> str:
         return f"{self.spec.path}/{check_id(record_id, f'{self.spec.noun}_id')}/"
@@ -63,27 +71,38 @@ class Records(Generic[R, C, U]):
         return f"{self.spec.noun} {record_id!r}"
 
     async def list(self, *, page: int = 1, search: str | None = None) -> Page[R]:
+        return await self.page_with(page, {"search": search} if search else {})
+
+    async def page_with(self, page: int, params: Mapping[str, str]) -> Page[R]:
+        """One page of the list, with query parameters (search, filters, ordering) as given."""
         if page < 1:
             raise CrmInvalid(f"page {page} is not valid: pages start at 1.", fields={"page": ["Must be 1 or more."]})
+        query = {"page": str(page) if page != 1 else None, **params}
         body = await self._send(
-            "GET", f"{self.spec.path}/", what=f"the {self.spec.path} list (page {page})",
-            params={"page": page if page != 1 else None, "search": search or None},
-        )  # fmt: skip
+            "GET", f"{self.spec.path}/", what=f"the {self.spec.path} list (page {page})", params=query
+        )
         spec = self.spec
         return read_page(body, spec.model, page=page, list_paths=spec.list_paths, count_paths=spec.count_paths)
 
     async def get(self, record_id: str) -> R:
         body = await self._send("GET", self._detail(record_id), what=self._what(record_id))
-        return read_record(body, self.spec.model, detail_keys=self.spec.detail_keys, what=self._what(record_id))
+        record = read_record(body, self.spec.model, detail_keys=self.spec.detail_keys, what=self._what(record_id))
+        return self._seen(record)
 
     async def create(self, data: C | Mapping[str, Any]) -> Created[R]:
         body = validate_body(self.spec.create, data, f"new {self.spec.noun}")
-        answer = read_write(await self._send("POST", f"{self.spec.path}/", what=f"the new {self.spec.noun}",
-                                             json=body.model_dump(mode="json", exclude_none=True)))  # fmt: skip
+        answer = read_write(
+            await self._send(
+                "POST",
+                f"{self.spec.path}/",
+                what=f"the new {self.spec.noun}",
+                json=body.model_dump(mode="json", exclude_none=True),
+            )
+        )
         if isinstance(answer, Ack):
             record = await self.get(answer.id) if answer.id is not None else None
             return Created[R](record=record, message=answer.message)
-        return Created[R](record=self._read(answer, "new"))
+        return Created[R](record=self._seen(self._read(answer, "new")))
 
     async def update(self, record_id: str, data: U | Mapping[str, Any]) -> R:
         """Partial update (PATCH): only the fields given are sent."""
@@ -95,6 +114,8 @@ class Records(Generic[R, C, U]):
 
     async def delete(self, record_id: str) -> None:
         await self._send("DELETE", self._detail(record_id), what=self._what(record_id))
+        if self._labels is not None:
+            self._labels.remember((self.spec.path, record_id), None)
 
     async def _write(
         self, method: str, record_id: str, model: type[Body], data: Body | Mapping[str, Any], label: str
@@ -108,7 +129,7 @@ class Records(Generic[R, C, U]):
         answer = read_write(await self._send(method, path, what=self._what(record_id), json=payload))
         if isinstance(answer, Ack):
             return await self.get(record_id)
-        return self._read(answer, record_id)
+        return self._seen(self._read(answer, record_id))
 
     def _read(self, data: dict[str, Any], label: str) -> R:
         return read_record(data, self.spec.model, detail_keys=self.spec.detail_keys, what=self._what(label))

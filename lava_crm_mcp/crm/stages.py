@@ -1,19 +1,29 @@
-"""Finding a stage on a board by id or by name, the way a person would type it."""
+"""Finding pipelines and stages by id or by name, the way a person would type them."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
 
-from lava_crm_mcp.crm.errors import UnknownStage
-from lava_crm_mcp.crm.models import Stage
+from lava_crm_mcp.crm.errors import UnknownPipeline, UnknownStage
+from lava_crm_mcp.crm.models import Pipeline, Stage
 
-__all__ = ["find_stage", "normalize"]
+__all__ = ["find_pipeline", "find_stage", "normalize", "stages_named"]
 
 
 def normalize(name: str) -> str:
-    """Case- and whitespace-insensitive form of a stage name."""
+    """Case- and whitespace-insensitive form of a stage or pipeline name."""
     return " ".join(name.split()).casefold()
+
+
+def _suggestion(wanted: str, names: Sequence[str]) -> str | None:
+    by_key = {normalize(name): name for name in names}
+    close = difflib.get_close_matches(normalize(wanted), list(by_key), n=1, cutoff=0.5)
+    return by_key[close[0]] if close else None
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(repr(name) for name in names)
 
 
 def find_stage(stages: Sequence[Stage], wanted: str, *, pipeline_name: str) -> Stage:
@@ -26,13 +36,45 @@ def find_stage(stages: Sequence[Stage], wanted: str, *, pipeline_name: str) -> S
         if normalize(stage.name) == key:
             return stage
     names = [stage.name for stage in stages]
-    by_key = {normalize(name): name for name in names}
-    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.5)
-    suggestion = by_key[close[0]] if close else None
+    suggestion = _suggestion(wanted, names)
     hint = f" Did you mean {suggestion!r}?" if suggestion else ""
     raise UnknownStage(
-        f"No stage {wanted.strip()!r} in pipeline {pipeline_name!r}.{hint} Valid stages: "
-        f"{', '.join(repr(name) for name in names)}. To use a new stage, add it to the pipeline first.",
+        f"No stage {wanted.strip()!r} in pipeline {pipeline_name!r}.{hint} Valid stages: {_listed(names)}. "
+        "To use a new stage, add it to the pipeline first.",
+        valid=names,
+        suggestion=suggestion,
+    )
+
+
+def find_pipeline(pipelines: Sequence[Pipeline], wanted: str) -> Pipeline:
+    """The pipeline whose id is `wanted`, else whose name matches it; else UnknownPipeline with the valid names."""
+    key = normalize(wanted)
+    for pipeline in pipelines:
+        if pipeline.id == wanted.strip() or normalize(pipeline.name) == key:
+            return pipeline
+    names = [pipeline.name for pipeline in pipelines]
+    suggestion = _suggestion(wanted, names)
+    hint = f" Did you mean {suggestion!r}?" if suggestion else ""
+    raise UnknownPipeline(
+        f"No pipeline {wanted.strip()!r}.{hint} Pipelines: {_listed(names)} (list_pipelines shows their ids).",
+        valid=names,
+    )
+
+
+def stages_named(pipelines: Sequence[Pipeline], wanted: str, *, within: Pipeline | None = None) -> list[Stage]:
+    """Every stage with this id or name, in `within` or in any pipeline; UnknownStage when there is none."""
+    scope = [within] if within is not None else list(pipelines)
+    if within is not None:
+        return [find_stage(within.stages, wanted, pipeline_name=within.name)]
+    key = normalize(wanted)
+    found = [stage for p in scope for stage in p.stages if stage.id == wanted.strip() or normalize(stage.name) == key]
+    if found:
+        return found
+    names = list(dict.fromkeys(stage.name for p in scope for stage in p.stages))
+    suggestion = _suggestion(wanted, names)
+    hint = f" Did you mean {suggestion!r}?" if suggestion else ""
+    raise UnknownStage(
+        f"No stage {wanted.strip()!r} in any pipeline.{hint} Stages: {_listed(names)}.",
         valid=names,
         suggestion=suggestion,
     )

@@ -24,18 +24,30 @@ pytestmark = pytest.mark.anyio
 
 # A minimal valid body per resource, a field to search by, and a partial update.
 CASES: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {
-    "contacts": ({"first_name": "Grace", "last_name": "Hopper", "primary_email": "grace@navy.example"}, "Hopper",
-                 {"title": "Rear Admiral"}),
+    "contacts": (
+        {"first_name": "Grace", "last_name": "Hopper", "primary_email": "grace@navy.example"},
+        "Hopper",
+        {"title": "Rear Admiral"},
+    ),
     "accounts": ({"name": "Cobol Systems", "industry": "SOFTWARE"}, "Cobol", {"website": "https://cobol.example"}),
-    "leads": ({"title": "Compiler rollout", "email": "lead@cobol.example", "status": "assigned"}, "Compiler",
-              {"probability": 40}),
-    "opportunities": ({"name": "Mainframe renewal", "amount": "1500.00", "currency": "USD"}, "Mainframe",
-                      {"probability": 60}),
-    "tasks": ({"title": "Call Grace", "priority": "High", "due_date": "2026-12-01"}, "Call Grace",
-              {"status": "In Progress"}),
+    "leads": (
+        {"title": "Compiler rollout", "email": "lead@cobol.example", "status": "assigned"},
+        "Compiler",
+        {"probability": 40},
+    ),
+    "opportunities": (
+        {"name": "Mainframe renewal", "amount": "1500.00", "currency": "USD"},
+        "Mainframe",
+        {"probability": 60},
+    ),
+    "tasks": (
+        {"title": "Call Grace", "priority": "High", "due_date": "2026-12-01"},
+        "Call Grace",
+        {"status": "In Progress"},
+    ),
     "cases": ({"name": "Login broken", "priority": "Urgent", "case_type": "Incident"}, "Login", {"status": "Assigned"}),
     "invoices": ({"invoice_title": "Q4 licences", "amount": "999.99", "currency": "EUR"}, "Q4", {"status": "Sent"}),
-}  # fmt: skip
+}
 
 
 async def _create(crm: CrmClient, path: str) -> str:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -79,7 +80,7 @@ async def test_move_deal_to_stage_by_name_reports_from_and_to_stages_and_pipelin
     client: CrmClient, on: Callable[..., respx.Route], crm_api: respx.MockRouter
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-1"}).respond(json=BOARD)
+    on("GET", "deal-pipelines/").respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
     move.respond(json=moved("s-2"))
 
@@ -97,7 +98,7 @@ async def test_move_deal_to_stage_by_name_reports_from_and_to_stages_and_pipelin
 @pytest.mark.anyio
 async def test_move_into_won_reports_the_closed_deal(client: CrmClient, on: Callable[..., respx.Route]) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-1"}).respond(json=BOARD)
+    on("GET", "deal-pipelines/").respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
     move.respond(json=moved("s-5", is_closed=True, stage="CLOSED_WON", closed_on="2024-05-01"))
 
@@ -113,7 +114,6 @@ async def test_unknown_stage_name_moves_nothing(
     client: CrmClient, on: Callable[..., respx.Route], crm_api: respx.MockRouter
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-1"}).respond(json=BOARD)
     on("GET", "deal-pipelines/").respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
 
@@ -131,7 +131,6 @@ async def test_stage_id_from_another_pipeline_is_found_through_the_pipeline_list
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-1"}).respond(json=BOARD)
     listed = on("GET", "deal-pipelines/")
     listed.respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
@@ -149,19 +148,51 @@ async def test_stage_id_from_another_pipeline_is_found_through_the_pipeline_list
 
 
 @pytest.mark.anyio
-async def test_deal_without_a_pipeline_uses_the_default_board(
+async def test_deal_without_a_pipeline_uses_the_default_pipeline(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json={**DEAL, "pipeline": None, "pipeline_stage": None})
-    board = on("GET", "deal-pipelines/board/")
-    board.respond(json=BOARD)
+    on("GET", "deal-pipelines/").respond(json={**PIPELINES, "results": [RENEWALS, {**SALES, "stages": STAGES}]})
     on("PATCH", "deal-pipelines/deals/d-1/move/").respond(json=moved("s-1"))
 
     result = await client.pipelines.move_deal_to_stage("d-1", "prospecting")
 
-    assert "pipeline_id" not in str(board.calls.last.request.url)
     assert result.from_stage is None
-    assert result.to_stage.id == "s-1"
+    assert (result.to_stage.id, result.pipeline.name) == ("s-1", "Sales Pipeline")
+
+
+@pytest.mark.anyio
+async def test_a_stage_added_since_the_pipelines_were_cached_is_found_by_a_fresh_read(
+    client: CrmClient, on: Callable[..., respx.Route]
+) -> None:
+    on("GET", "opportunities/d-1/").respond(json=DEAL)
+    listed = on("GET", "deal-pipelines/")
+    added = {"id": "s-7", "name": "Demo", "stage_type": "open", "order": 4, "deal_count": 0}
+    fresh = {**PIPELINES, "results": [{**SALES, "stages": [*STAGES, added]}, RENEWALS]}
+    listed.side_effect = [httpx.Response(200, json=PIPELINES), httpx.Response(200, json=fresh)]
+    on("PATCH", "deal-pipelines/deals/d-1/move/").respond(json=moved("s-7"))
+
+    await client.pipelines.catalog()
+    result = await client.pipelines.move_deal_to_stage("d-1", "demo")
+
+    assert listed.call_count == 2
+    assert result.to_stage.id == "s-7"
+
+
+@pytest.mark.anyio
+async def test_the_pipeline_catalog_is_read_once_then_served_from_the_cache_until_a_stage_changes(
+    client: CrmClient, on: Callable[..., respx.Route]
+) -> None:
+    listed = on("GET", "deal-pipelines/")
+    listed.respond(json=PIPELINES)
+    on("POST", "deal-pipelines/p-1/stages/").respond(201, json={"id": "s-7", "name": "Demo", "stage_type": "open"})
+
+    await client.pipelines.catalog()
+    await client.pipelines.catalog()
+    assert listed.call_count == 1
+    await client.pipelines.add_stage("p-1", "Demo")
+    await client.pipelines.catalog()
+    assert listed.call_count == 2
 
 
 @pytest.mark.anyio

@@ -1,0 +1,82 @@
+"""A board read for summaries: every column's size and value from the raw cards, and only the cards shown validated.
+
+A pipeline with 10,000 deals answers a ~2 MB board; validating each card as a model costs more than reading it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+from lava_crm_mcp.crm.envelopes import read_record
+from lava_crm_mcp.crm.errors import CrmProtocolError
+from lava_crm_mcp.crm.models import DealCard, PipelineRef, Stage
+
+__all__ = ["Column", "Columns", "read_columns"]
+
+
+def _amount(card: Mapping[str, Any]) -> Decimal | None:
+    raw = card.get("amount")
+    try:
+        return Decimal(str(raw)) if raw not in (None, "") and not isinstance(raw, bool) else None
+    except InvalidOperation:
+        return None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One stage of a board: its header, and its cards as the CRM sent them."""
+
+    stage: Stage
+    raw: list[dict[str, Any]]
+
+    @property
+    def count(self) -> int:
+        """Deals in the column (the CRM's count when it says more than the cards it sent)."""
+        return max(self.stage.deal_count or 0, len(self.raw))
+
+    def cards(self, start: int, stop: int) -> list[DealCard]:
+        return [read_record(card, DealCard, what="a deal card") for card in self.raw[start:stop]]
+
+    def value(self) -> dict[str, Decimal]:
+        """The sum of the amounts of all its cards, per currency."""
+        sums: dict[str, Decimal] = {}
+        for card in self.raw:
+            amount = _amount(card)
+            if amount is not None:
+                currency = str(card.get("currency") or "?")
+                sums[currency] = sums.get(currency, Decimal(0)) + amount
+        return dict(sorted(sums.items()))
+
+
+@dataclass(frozen=True)
+class Columns:
+    pipeline: PipelineRef
+    columns: list[Column]
+
+
+def _cards(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        return []
+    return [card for card in cast(list[Any], value) if isinstance(card, dict) and "id" in card]
+
+
+def read_columns(body: Any) -> Columns:
+    """The pipeline and its columns from a board body (bare, or wrapped under `board`)."""
+    outer = cast(dict[str, Any], body) if isinstance(body, dict) else {}
+    data = cast(dict[str, Any], outer.get("board", outer))
+    if not isinstance(data.get("stages"), list):
+        raise CrmProtocolError("The CRM answered the board request without a list of stages.")
+    pipeline = read_record(data.get("pipeline"), PipelineRef, what="the board's pipeline")
+    stages = [cast(dict[str, Any], stage) for stage in cast(list[Any], data["stages"]) if isinstance(stage, dict)]
+    header = {key for stage in stages for key in stage} - {"deals"}
+    columns = [
+        Column(
+            read_record({key: stage[key] for key in header & set(stage)}, Stage, what="a board stage"),
+            _cards(stage.get("deals")),
+        )
+        for stage in stages
+    ]
+    return Columns(pipeline, columns)

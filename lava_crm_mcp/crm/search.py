@@ -1,0 +1,236 @@
+"""Searching a list: filters sent to the CRM and checked on every row, scanning on (bounded) when the CRM ignored some.
+
+A CRM that honours the query answers in one request. One that ignores a filter, the search or the order is found out
+by the row checks; the scan then reads further pages, at most `Budget.pages` or `Budget.seconds`, and the result says
+how much it read and whether it stopped early. It never claims a complete answer it does not have.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any, Generic, TypeVar
+
+from lava_crm_mcp.crm.errors import CrmInvalid
+from lava_crm_mcp.crm.filters import Condition, field_value, words
+from lava_crm_mcp.crm.models import Page, Record
+from lava_crm_mcp.crm.resources import Sort
+
+__all__ = ["Budget", "Cursor", "Found", "Plan", "run_search"]
+
+R = TypeVar("R", bound=Record)
+Fetch = Callable[[int, Mapping[str, str]], Awaitable[Page[R]]]
+CURSOR = re.compile(r"^(?:(\d{1,6})(?::(\d{1,3}))?|@(\d{1,5}))(~)?$")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much one search may read when the CRM ignores part of the query."""
+
+    pages: int = 10
+    seconds: float = 8.0
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a search continues: a CRM page and rows of it already returned, or (local sort) an offset."""
+
+    page: int = 1
+    skip: int = 0
+    offset: int | None = None
+    narrow: bool = False
+    """The search text was narrowed to one word because the CRM matched the whole phrase as one string."""
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        match = CURSOR.match(text.strip())
+        if match is None or match.group(1) == "0":
+            raise CrmInvalid(
+                f"cursor {text!r} is not valid: pass the cursor exactly as a previous result gave it.",
+                fields={"cursor": ["Not a cursor from a previous result."]},
+            )
+        page, skip, offset, narrow = match.groups()
+        if offset is not None:
+            return cls(offset=int(offset), narrow=bool(narrow))
+        return cls(page=int(page), skip=int(skip or 0), narrow=bool(narrow))
+
+    def __str__(self) -> str:
+        base = f"@{self.offset}" if self.offset is not None else f"{self.page}" + (f":{self.skip}" if self.skip else "")
+        return base + ("~" if self.narrow else "")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A resolved search: the text, the conditions of every filter, and the order asked for."""
+
+    text: str | None = None
+    search_fields: Sequence[str] = ()
+    conditions: Sequence[Condition] = ()
+    sort: Sort | None = None
+
+    def params(self, narrow: bool) -> dict[str, str]:
+        sent: dict[str, str] = {}
+        clashes: set[str] = set()
+        for condition in self.conditions:
+            for key, value in condition.params.items():
+                if key in sent and sent[key] != value:
+                    clashes.add(key)  # two filters want different values: send neither, check both locally
+                sent[key] = value
+        params = {key: value for key, value in sent.items() if key not in clashes}
+        if self.text:
+            params["search"] = max(words(self.text), key=len) if narrow else self.text
+        if self.sort is not None:
+            params["ordering"] = self.sort.ordering
+        return params
+
+    def failures(self, record: Record) -> list[str]:
+        """The arguments whose check this record fails ("query" for the search text)."""
+        failed = [condition.arg for condition in self.conditions if not condition.test(record)]
+        if self.text and not self._text_matches(record):
+            failed.insert(0, "query")
+        return failed
+
+    def _text_matches(self, record: Record) -> bool:
+        values = [str(field_value(record, name) or "").casefold() for name in self.search_fields]
+        return all(any(word in value for value in values) for word in words(self.text or ""))
+
+    def key(self, record: Record) -> tuple[bool, Any]:
+        """Sort key with missing values last in either direction."""
+        assert self.sort is not None
+        raw = field_value(record, self.sort.field)
+        value: Any = Decimal(str(raw)) if raw not in (None, "") and self.sort.field == "amount" else raw
+        return (value is None, value if value is not None else "")
+
+
+@dataclass
+class Found(Generic[R]):
+    """What a search found, how much it read, and where it may continue."""
+
+    items: list[R] = field(default_factory=list[R])
+    total: int | None = None
+    """The exact number of matches, when known (from the CRM's count, or a full scan)."""
+    scanned: int = 0
+    pages: int = 0
+    next: Cursor | None = None
+    ignored: list[str] = field(default_factory=list[str])
+    """Arguments the CRM did not apply (found by the row checks); they were applied here."""
+    stopped_early: bool = False
+    """The scan hit its budget: more matches may exist beyond `next`."""
+    sorted_here: bool = False
+    """The CRM ignored the order: rows were sorted here, among the records read."""
+
+
+def _sorted(plan: Plan, rows: Sequence[Record]) -> bool:
+    keys = [plan.key(row) for row in rows]
+    if plan.sort is not None and plan.sort.descending:
+        return all(a[0] <= b[0] and (a[0] or b[0] or a[1] >= b[1]) for a, b in pairwise(keys))
+    return all(a <= b for a, b in pairwise(keys))
+
+
+class _Scan(Generic[R]):
+    """One search run: reads pages from the cursor on, keeps matching rows, stops at the limit or the budget."""
+
+    def __init__(self, fetch: Fetch[R], plan: Plan, limit: int, budget: Budget) -> None:
+        self.fetch, self.plan, self.limit, self.budget = fetch, plan, limit, budget
+        self.found: Found[R] = Found()
+        self.started = time.monotonic()
+        self.ignored: dict[str, None] = {}
+        self.crm_total: int | None = None
+
+    def spent(self) -> bool:
+        return self.found.pages >= self.budget.pages or time.monotonic() - self.started >= self.budget.seconds
+
+    async def page(self, number: int, narrow: bool) -> Page[R]:
+        page = await self.fetch(number, self.plan.params(narrow))
+        self.found.pages += 1
+        self.found.scanned += len(page.items)
+        return page
+
+    def keep(self, rows: Sequence[R]) -> list[R]:
+        kept: list[R] = []
+        for row in rows:
+            failed = self.plan.failures(row)
+            self.ignored.update(dict.fromkeys(failed))
+            if not failed:
+                kept.append(row)
+        return kept
+
+    async def in_order(self, cursor: Cursor, first: Page[R] | None) -> Found[R]:
+        """Pages as the CRM orders them: stop once `limit` rows match (the usual path)."""
+        number, skip, page = cursor.page, cursor.skip, first
+        while True:
+            page = page or await self.page(number, cursor.narrow)
+            if number == cursor.page:
+                self.crm_total = page.total
+            for index, row in enumerate(page.items[skip:], start=skip):
+                if self.keep([row]):
+                    self.found.items.append(row)
+                    if len(self.found.items) == self.limit:
+                        self.found.next = self.after(number, index, page, cursor.narrow)
+                        return self.finish(cursor, exhausted=self.found.next is None)
+            if not page.has_more:
+                return self.finish(cursor, exhausted=True)
+            if self.spent():
+                self.found.next, self.found.stopped_early = Cursor(number + 1, narrow=cursor.narrow), True
+                return self.finish(cursor, exhausted=False)
+            number, skip, page = number + 1, 0, None
+
+    async def sorted_here(self, cursor: Cursor) -> Found[R]:
+        """The CRM ignores the order: read from the first page (bounded), sort the matches here, slice."""
+        rows: list[R] = []
+        number, page = 1, None
+        while True:
+            page = await self.page(number, cursor.narrow)
+            rows += self.keep(page.items)
+            if not page.has_more or self.spent():
+                break
+            number += 1
+        complete = not page.has_more
+        assert self.plan.sort is not None
+        rows.sort(key=self.plan.key, reverse=self.plan.sort.descending)
+        if self.plan.sort.descending:  # keep missing values last
+            rows.sort(key=lambda row: self.plan.key(row)[0])
+        offset = cursor.offset or 0
+        self.found.items = rows[offset : offset + self.limit]
+        more = offset + self.limit < len(rows)
+        self.found.next = Cursor(offset=offset + self.limit, narrow=cursor.narrow) if more else None
+        self.found.sorted_here, self.found.stopped_early = True, not complete
+        self.found.total = len(rows) if complete else None
+        self.found.ignored = list(self.ignored)
+        return self.found
+
+    @staticmethod
+    def after(number: int, index: int, page: Page[R], narrow: bool) -> Cursor | None:
+        """Where to continue after row `index` of page `number`: the same page, the next one, or nowhere."""
+        if index + 1 < len(page.items):
+            return Cursor(number, index + 1, narrow=narrow)
+        return Cursor(number + 1, narrow=narrow) if page.has_more else None
+
+    def finish(self, cursor: Cursor, *, exhausted: bool) -> Found[R]:
+        self.found.ignored = list(self.ignored)
+        from_start = cursor.page == 1 and cursor.skip == 0
+        if not self.ignored:
+            self.found.total = self.crm_total
+        elif exhausted and from_start and self.found.next is None:
+            self.found.total = len(self.found.items)
+        return self.found
+
+
+async def run_search(fetch: Fetch[R], plan: Plan, cursor: Cursor, limit: int, budget: Budget | None = None) -> Found[R]:
+    """Search with `plan` from `cursor`, returning at most `limit` matching rows."""
+    scan = _Scan(fetch, plan, limit, budget or Budget())
+    if cursor.offset is not None:
+        return await scan.sorted_here(cursor)
+    first = await scan.page(cursor.page, cursor.narrow)
+    if plan.text and len(words(plan.text)) > 1 and not first.items and cursor.page == 1 and not cursor.narrow:
+        cursor = Cursor(narrow=True)  # the CRM matched the phrase as one string: search one word, check all here
+        first = await scan.page(1, True)
+    if plan.sort is not None and not _sorted(plan, first.items):
+        return await scan.sorted_here(cursor)
+    return await scan.in_order(cursor, first)
