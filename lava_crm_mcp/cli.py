@@ -45,10 +45,14 @@ def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> CrmClient:
     app = create_app(db, open_mode=open_mode, seed="demo")
     logger.info(
         "Using the local sandbox CRM at %s (%s; no Lava credential needed). Delete the file to reset it.",
-        db, "new, seeded with demo data" if fresh else "existing data",
-    )  # fmt: skip
+        db,
+        "new, seeded with demo data" if fresh else "existing data",
+    )
     upstream = Upstream(SANDBOX_URL, SecretStr(SANDBOX_TOKEN))
-    return CrmClient(upstream, transport=httpx.ASGITransport(app=app), timeout=settings.timeout, retry=settings.retry)
+    transport = httpx.ASGITransport(app=app)
+    return CrmClient(
+        upstream, transport=transport, timeout=settings.timeout, retry=settings.retry, clock=settings.today
+    )
 
 
 def _crm(args: argparse.Namespace, settings: Settings) -> CrmClient | None:
@@ -66,11 +70,10 @@ def _local(settings: Settings) -> Settings:
 
 
 def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
-    from lava_crm_mcp.server import build_server
+    from lava_crm_mcp.server import build_server, serve_stdio
 
     settings = _local(settings)
-    server = build_server(settings, crm=_crm(args, settings))
-    anyio.run(server.run_stdio_async)
+    anyio.run(serve_stdio, build_server(settings, crm=_crm(args, settings)))
     return 0
 
 
@@ -85,9 +88,11 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
     if settings.auth_mode == "tokens" and not settings.auth_tokens:
         raise UsageError("LAVA_MCP_AUTH=tokens needs LAVA_MCP_AUTH_TOKENS (comma-separated bearer tokens).")
     crm = _crm(args, settings) or CrmClient(
-        settings.upstream(anonymous=settings.auth_mode == "passthrough"), timeout=settings.timeout,
+        settings.upstream(anonymous=settings.auth_mode == "passthrough"),
+        timeout=settings.timeout,
         retry=settings.retry,
-    )  # fmt: skip
+        clock=settings.today,
+    )
     app = create_http_app(settings, crm, stateful=args.stateful)
     logger.info("Serving MCP on http://%s:%d/mcp (auth: %s)", args.host, args.port, settings.auth_mode)
     return serve(app, host=args.host, port=args.port)
@@ -139,9 +144,12 @@ def run_call(args: argparse.Namespace, settings: Settings) -> int:
 
 def _with_sandbox(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--sandbox", nargs="?", const=str(default_sandbox_path()), metavar="PATH",
+        "--sandbox",
+        nargs="?",
+        const=str(default_sandbox_path()),
+        metavar="PATH",
         help="use the embedded sandbox CRM (SQLite; default %(const)s), seeded with demo data; no credential needed",
-    )  # fmt: skip
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,8 +189,9 @@ def _argv(argv: Sequence[str] | None) -> list[str]:
 
 def configure_logging(level: str) -> None:
     """Everything to stderr: stdout belongs to the MCP protocol on stdio."""
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        force=True)  # fmt: skip
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 

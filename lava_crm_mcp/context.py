@@ -1,21 +1,22 @@
-"""Per-process state (the CRM client) and the per-request view of it that tools and resources use."""
+"""Per-process state (the CRM client) and, per request, the CRM client that request may use.
+
+The SDK hands every handler a `ServerRequestContext`: its `lifespan_context` is our `AppState`, and on HTTP its
+`request` carries the caller's headers (passthrough mode reads the caller's Lava key there). No side channel.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server import ServerRequestContext
 from pydantic import SecretStr
 
 from lava_crm_mcp.crm import CrmClient
+from lava_crm_mcp.tools import ToolFailure
 
-__all__ = ["AppState", "bind_request", "current_crm"]
-
-_request: ContextVar[ServerRequestContext[Any, Any] | None] = ContextVar("lava_crm_request", default=None)
+__all__ = ["AppState", "crm_for"]
 
 
 @dataclass(frozen=True)
@@ -26,30 +27,18 @@ class AppState:
     passthrough: bool = False
 
 
-async def bind_request(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Server middleware: make the current request visible to `current_crm()`."""
-    token = _request.set(ctx)
-    try:
-        return await call_next(ctx)
-    finally:
-        _request.reset(token)
-
-
 def _bearer(headers: Mapping[str, str] | None) -> str | None:
     value = (headers or {}).get("authorization", "")
     scheme, _, token = value.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def current_crm() -> CrmClient:
-    """The CRM client for this request: the shared one, or (passthrough) one calling with the caller's key."""
-    ctx = _request.get()
-    if ctx is None or not isinstance(ctx.lifespan_context, AppState):
-        raise RuntimeError("current_crm() called outside a request of a lava-crm-mcp server")
+def crm_for(ctx: ServerRequestContext[AppState, Any]) -> CrmClient:
+    """The CRM client for this request: the shared one, or (passthrough) a view calling with the caller's key."""
     state = ctx.lifespan_context
     if not state.passthrough:
         return state.crm
     token = _bearer(getattr(ctx.request, "headers", None))
     if token is None:
-        raise ToolError("This server uses each caller's own Lava key: send it as 'Authorization: Bearer <key>'.")
+        raise ToolFailure("This server uses each caller's own Lava key: send it as 'Authorization: Bearer <key>'.")
     return state.crm.with_credential(SecretStr(token))

@@ -16,6 +16,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lava_crm_mcp.crm import CrmAuthError, CrmClient, CrmError
@@ -72,8 +73,12 @@ class BearerAuth:
             return
         what = "your Lava key" if self.passthrough else "a token from LAVA_MCP_AUTH_TOKENS"
         body = json.dumps({"error": "unauthorized", "detail": f"Send 'Authorization: Bearer <{what}>'."})
-        response = Response(body, status_code=401, media_type="application/json",
-                            headers={"WWW-Authenticate": 'Bearer realm="lava-crm-mcp"'})  # fmt: skip
+        response = Response(
+            body,
+            status_code=401,
+            media_type="application/json",
+            headers={"WWW-Authenticate": 'Bearer realm="lava-crm-mcp"'},
+        )
         await response(scope, receive, send)
 
 
@@ -102,8 +107,17 @@ def serve(app: ASGIApp, *, host: str, port: int) -> int:
     """Run under uvicorn until SIGTERM/SIGINT, draining in-flight requests; 0 on a clean stop."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=True,
-                                           server_header=False, timeout_graceful_shutdown=10))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=True,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+    )
 
     def on_sigterm(signum: int, frame: object) -> None:
         # uvicorn drains on SIGTERM, then re-raises it to this handler, whose default would kill the process
@@ -119,13 +133,13 @@ def serve(app: ASGIApp, *, host: str, port: int) -> int:
 def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = False) -> ASGIApp:
     """The ASGI app for `lava-crm-mcp http`; it owns `crm` and closes it on shutdown."""
     server = build_server(settings, crm=crm)
-    server.custom_route("/healthz", methods=["GET"])(healthz)
-    server.custom_route("/readyz", methods=["GET"])(readyz(crm))
+    probes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(crm), methods=["GET"])]
     app: Starlette = server.streamable_http_app(
         json_response=not stateful,
         stateless_http=not stateful,
         transport_security=transport_security(settings),
         max_request_body_size=settings.max_body_bytes,
+        custom_starlette_routes=probes,
     )
     sessions = app.router.lifespan_context
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from lava_crm_mcp.settings import Mode
 from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Tier, ToolSpec
@@ -16,13 +17,17 @@ MODE_TIERS: dict[Mode, frozenset[Tier]] = {
 }
 
 
-def refusal(tool: ToolSpec, mode: Mode, toolsets: Iterable[str]) -> str | None:
+def refusal(tool: ToolSpec[Any], mode: Mode, toolsets: Iterable[str]) -> str | None:
     """Why this tool is off under the policy, or None when it is on."""
     if tool.tier not in MODE_TIERS[mode]:
-        return (f"{tool.name} is disabled: this server runs in {mode} mode (LAVA_CRM_MODE), which allows "
-                f"{', '.join(sorted(MODE_TIERS[mode]))} tools only.")  # fmt: skip
+        return (
+            f"{tool.name} is disabled: this server runs in {mode} mode (LAVA_CRM_MODE), which allows "
+            f"{', '.join(sorted(MODE_TIERS[mode]))} tools only."
+        )
     enabled = tuple(toolsets)
     if tool.toolset not in enabled:
-        return (f"{tool.name} is disabled: its toolset {tool.toolset!r} is not enabled (LAVA_CRM_TOOLSETS="
-                f"{','.join(enabled)}).")  # fmt: skip
+        return (
+            f"{tool.name} is disabled: its toolset {tool.toolset!r} is not enabled (LAVA_CRM_TOOLSETS="
+            f"{','.join(enabled)})."
+        )
     return None

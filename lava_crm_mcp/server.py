@@ -1,71 +1,73 @@
-"""build_server(): the MCP server — lifespan, the policy-filtered tool loop, resources and prompts."""
+"""build_server(): the MCP server — lifespan, the policy-filtered tool inventory, resources and prompts.
+
+It is the SDK's low-level `Server`, given its handlers through the constructor (the documented `on_*` API): our
+tools have exact, strict, pydantic-generated schemas and results we build ourselves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent
+from mcp import stdio_server
+from mcp.server import Server
 
 from lava_crm_mcp import __version__
-from lava_crm_mcp.context import AppState, bind_request
+from lava_crm_mcp.context import AppState
 from lava_crm_mcp.crm import CrmClient
+from lava_crm_mcp.dispatch import ToolServer
 from lava_crm_mcp.policy import refusal
-from lava_crm_mcp.prompts import register_prompts
-from lava_crm_mcp.registry import sdk_tool
-from lava_crm_mcp.resources import register_resources
+from lava_crm_mcp.prompts import PromptServer
+from lava_crm_mcp.resources import ResourceServer
 from lava_crm_mcp.settings import Settings
 from lava_crm_mcp.tools import TOOLS
 
-__all__ = ["INSTRUCTIONS", "build_server"]
+__all__ = ["build_server", "instructions", "serve_stdio"]
 
-INSTRUCTIONS = """\
+
+def instructions(settings: Settings) -> str:
+    return f"""\
 Lava CRM: contacts, accounts (companies), leads, deals, tasks, cases and invoices, plus deal pipelines.
-Find ids with search_* (compact rows), then get_/update_/delete_ by id. Pass ids exactly as returned.
-Deals sit on pipeline boards: start with get_pipeline_board (or the lava-crm://board resource).
+search_* finds records: `query` words must all match, filters (ids, status, dates YYYY-MM-DD, amounts) combine; \
+rows name linked records. Follow `next_call` for more. get_* shows one record with its related records.
+Deals sit on pipeline boards: get_pipeline_board shows each stage's count, value and first deals.
 Change a deal's stage only with move_deal_to_stage (stage id or name); add custom stages with add_stage.
+Relative dates (due=today, this_week) use the time zone {settings.timezone}; task results state today's date.
 Errors say what was wrong and what to call next."""
 
 
-def _refuse_disabled(refused: dict[str, str]) -> Any:
-    """Server middleware: a disabled tool is refused at dispatch too, with the reason, even if called by name."""
-
-    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        name = (ctx.params or {}).get("name") if ctx.method == "tools/call" else None
-        if isinstance(name, str) and name in refused:
-            return CallToolResult(content=[TextContent(type="text", text=refused[name])], is_error=True)
-        return await call_next(ctx)
-
-    return middleware
-
-
-def build_server(settings: Settings, crm: CrmClient | None = None) -> MCPServer[AppState]:
+def build_server(settings: Settings, crm: CrmClient | None = None) -> Server[AppState]:
     """A new server; it owns a CrmClient made from `settings` unless one is given (tests, --sandbox)."""
     passthrough = settings.auth_mode == "passthrough"
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+    async def lifespan(_: Server[AppState]) -> AsyncGenerator[AppState]:
         if crm is not None:
             yield AppState(crm, passthrough)
             return
         upstream = settings.upstream(anonymous=passthrough)
-        async with CrmClient(upstream, timeout=settings.timeout, retry=settings.retry) as client:
+        async with CrmClient(upstream, timeout=settings.timeout, retry=settings.retry, clock=settings.today) as client:
             yield AppState(client, passthrough)
 
     refused = {tool.name: reason for tool in TOOLS if (reason := refusal(tool, settings.mode, settings.toolsets))}
-    server = MCPServer[AppState](
+    tools, resources, prompts = ToolServer(TOOLS, refused), ResourceServer(), PromptServer()
+    return Server[AppState](
         "lava-crm-mcp",
-        title="Lava CRM",
-        instructions=INSTRUCTIONS,
         version=__version__,
-        tools=[sdk_tool(tool) for tool in TOOLS if tool.name not in refused],
+        title="Lava CRM",
+        instructions=instructions(settings),
         lifespan=lifespan,
-        middleware=[bind_request, _refuse_disabled(refused)],
-        log_level=settings.log_level,
+        on_list_tools=tools.list_tools,
+        on_call_tool=tools.call_tool,
+        on_list_resources=resources.list_resources,
+        on_list_resource_templates=resources.list_templates,
+        on_read_resource=resources.read_resource,
+        on_list_prompts=prompts.list_prompts,
+        on_get_prompt=prompts.get_prompt,
     )
-    register_resources(server)
-    register_prompts(server)
-    return server
+
+
+async def serve_stdio(server: Server[AppState]) -> None:
+    """Serve one client over this process's stdin/stdout (both protocol eras)."""
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -56,12 +58,22 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LAVA_CRM_LOG_LEVEL"
     )
+    timezone: str = Field(default="UTC", validation_alias="LAVA_CRM_TIMEZONE")
 
     @field_validator("secret_key", "crm_token")
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         """An empty variable (`LAVA_SECRET_KEY=`) is no credential, not an empty one."""
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Paris") from None
+        return value
 
     @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
@@ -85,6 +97,10 @@ class Settings(BaseSettings):
     def auth_mode(self) -> AuthMode:
         """The HTTP endpoint's auth: explicit, else static tokens when some are set, else none."""
         return self.auth or ("tokens" if self.auth_tokens else "none")
+
+    def today(self) -> dt.date:
+        """Today's date in the configured time zone."""
+        return dt.datetime.now(ZoneInfo(self.timezone)).date()
 
     @property
     def retry(self) -> RetryPolicy:

@@ -47,3 +47,43 @@ def test_the_sandbox_imports_nothing_else_of_the_package() -> None:
 def test_no_module_is_longer_than_about_three_hundred_lines() -> None:
     lengths = {str(path.relative_to(PACKAGE)): len(path.read_text().splitlines()) for path in PACKAGE.rglob("*.py")}
     assert {path: length for path, length in lengths.items() if length > 320} == {}
+
+
+# What the SDK documents as its public surface (the pages of modelcontextprotocol/python-sdk `docs/` that use them):
+# low-level server (advanced/low-level-server.md), testing (get-started/testing.md), client transports
+# (client/transports.md), DNS-rebinding protection (guides/dns-rebinding-protection.md), and `mcp.types`, the wire
+# types namespace. Anything else (`mcp.server.mcpserver.utilities`, `mcp.shared`, …) may change in a 2.x release.
+DOCUMENTED: dict[str, set[str] | None] = {
+    "mcp": {"Client", "ClientSession", "MCPError", "StdioServerParameters", "stdio_client", "stdio_server", "types"},
+    "mcp.types": None,  # every name
+    "mcp.server": {"Server", "ServerRequestContext"},
+    "mcp.server.transport_security": {"TransportSecuritySettings"},
+    "mcp.client.streamable_http": {"streamable_http_client"},
+}
+ROOT = PACKAGE.parent
+
+
+def sdk_imports() -> list[tuple[str, str, str]]:
+    """(file, module, name) of every import from the `mcp` package in the project's code, tests and benches."""
+    found: list[tuple[str, str, str]] = []
+    for folder in ("lava_crm_mcp", "tests", "bench"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "mcp":
+                    found += [(str(path.relative_to(ROOT)), node.module or "", alias.name) for alias in node.names]
+                elif isinstance(node, ast.Import):
+                    found += [
+                        (str(path.relative_to(ROOT)), a.name, "") for a in node.names if a.name.split(".")[0] == "mcp"
+                    ]
+    return found
+
+
+def test_only_the_sdk_s_documented_public_api_is_imported() -> None:
+    undocumented = [
+        (file, module, name)
+        for file, module, name in sdk_imports()
+        if module not in DOCUMENTED or (DOCUMENTED[module] is not None and name not in (DOCUMENTED[module] or set()))
+    ]
+
+    assert sdk_imports(), "the scan found no mcp import at all: it is broken"
+    assert undocumented == []

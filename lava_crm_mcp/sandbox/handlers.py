@@ -1,5 +1,6 @@
 """The route table of the API: one synchronous handler per (path, method), all generic over resources."""
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -26,11 +27,13 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Reply]
+PAGE = re.compile(r"[0-9]{1,9}")
 
 
 def page_number(query: Mapping[str, str]) -> int:
+    """A 1-based page; anything else (incl. non-ASCII digits, absurdly large numbers) is DRF's 404 "Invalid page."."""
     raw = query.get("page", "1").strip()
-    if not raw.isdigit() or int(raw) < 1:
+    if not PAGE.fullmatch(raw) or int(raw) < 1:
         raise NotFound(detail="Invalid page.")
     return int(raw)
 

@@ -1,32 +1,31 @@
-"""What every tool shares: tiers, the tool description record, strict flat arguments, one error translation."""
+"""What every tool shares: tiers, the tool record, strict flat arguments, the one translation of CRM errors."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from mcp.types import ToolAnnotations
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from lava_crm_mcp.crm import CrmClient, CrmError, CrmRateLimited, UnknownStage
+from lava_crm_mcp.crm import CrmClient, CrmError, CrmRateLimited, UnknownPipeline, UnknownStage
 from lava_crm_mcp.crm.errors import CrmAuthError, CrmNotFound
-from lava_crm_mcp.crm.inputs import ID_PATTERN
 from lava_crm_mcp.tools.render import Result
 
 __all__ = [
     "DESTRUCTIVE",
     "READ",
     "WRITE",
-    "Handler",
+    "CursorArg",
     "IdArg",
-    "PageArg",
+    "LimitArg",
     "QueryArg",
     "Tier",
     "ToolArgs",
+    "ToolFailure",
     "ToolSpec",
+    "compact_schema",
+    "next_call",
     "translate",
 ]
 
@@ -35,20 +34,25 @@ READ: Tier = "read"
 WRITE: Tier = "write"
 DESTRUCTIVE: Tier = "destructive"
 
-ANNOTATIONS: dict[Tier, ToolAnnotations] = {
-    READ: ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
-    WRITE: ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True),
-    DESTRUCTIVE: ToolAnnotations(
-        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
-    ),
-}
-
-IdArg = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-QueryArg = Annotated[str | None, Field(description="Text to match; omit to list all.")]
-PageArg = Annotated[int, Field(ge=1, le=10_000, description="1-based page of 20.")]
+# Ids are checked against ID_PATTERN by the adapter before any request (with a message saying what a valid id is);
+# the schema only bounds them, which keeps ~50 copies of the pattern out of what the model reads.
+IdArg = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+QueryArg = Annotated[str | None, StringConstraints(max_length=200), Field(description="All words must match.")]
+LimitArg = Annotated[int, Field(ge=1, le=50)]
+CursorArg = Annotated[str | None, Field(description="Copy from next_call.")]
 
 
-def _compact_schema(schema: dict[str, Any]) -> None:
+def next_call(tool: str, arguments: Mapping[str, Any]) -> str:
+    """The exact call, as the model would write it: `search_deals(status='open', cursor='2')`."""
+    shown = ", ".join(f"{key}={value!r}" for key, value in arguments.items() if value is not None)
+    return f"{tool}({shown})"
+
+
+class ToolFailure(Exception):
+    """A failure the model can act on: its message is the tool result's text."""
+
+
+def compact_schema(schema: dict[str, Any]) -> None:
     """Trim what a model reads: no titles, `X | None` shown as `X`, no null defaults."""
     schema.pop("title", None)
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
@@ -60,53 +64,53 @@ def _compact_schema(schema: dict[str, Any]) -> None:
             prop.update(next(option for option in options if option != {"type": "null"}))
         if prop.get("default", 0) is None:
             prop.pop("default")
+        if prop.get("minLength") == 1:  # still enforced; an empty value is refused with a clear message
+            prop.pop("minLength")
 
 
-class ToolArgs(ArgModelBase):
+class ToolArgs(BaseModel):
     """Base of every tool's arguments: flat, strict (unknown keys are errors), compact in the schema."""
 
     model_config = ConfigDict(
-        arbitrary_types_allowed=True,
         extra="forbid",
         coerce_numbers_to_str=True,  # an amount sent as 1500 reads as "1500"
-        json_schema_extra=lambda schema, _cls: _compact_schema(schema),
+        json_schema_extra=lambda schema, _cls: compact_schema(schema),
     )
 
 
-Handler = Callable[[CrmClient, Any], Awaitable[Result]]
+A = TypeVar("A", bound=ToolArgs)
+Handler = Callable[[CrmClient, A], Awaitable[Result]]
 
 
 @dataclass(frozen=True)
-class ToolSpec:
-    """One tool: its name, title, description, arguments model, handler, tier and toolset."""
+class ToolSpec(Generic[A]):
+    """One tool: its name, title, description, arguments model, output model, handler, tier and toolset."""
 
     name: str
     title: str
     description: str
-    args: type[ToolArgs]
+    args: type[A]
     output: type[Result]
-    handler: Handler
+    handler: Handler[A]
     tier: Tier
     toolset: str
-    hints: dict[str, str] | None = None
-
-    @property
-    def annotations(self) -> ToolAnnotations:
-        return ANNOTATIONS[self.tier].model_copy(update={"title": self.title})
+    hints: Mapping[str, str] = field(default_factory=dict[str, str])
 
     def hint(self, key: str) -> str:
-        return (self.hints or {}).get(key, "")
+        return self.hints.get(key, "")
 
 
-def translate(exc: CrmError, spec: ToolSpec) -> ToolError:
+def translate(exc: CrmError, spec: ToolSpec[Any]) -> ToolFailure:
     """The one translation of adapter errors into text the model can act on."""
     message = exc.message
     if isinstance(exc, UnknownStage):
         message += " Call get_pipeline_board to see stages, or add_stage to create one."
+    elif isinstance(exc, UnknownPipeline):
+        pass
     elif isinstance(exc, CrmNotFound):
         message += f" {spec.hint('not_found')}".rstrip()
     elif isinstance(exc, CrmAuthError):
         message += " (Server config: LAVA_SECRET_KEY or LAVA_CRM_TOKEN.)"
     elif isinstance(exc, CrmRateLimited) and exc.retry_after is not None:
         message += f" retry_after_seconds={exc.retry_after:g}"
-    return ToolError(message)
+    return ToolFailure(message)

@@ -1,4 +1,4 @@
-"""Pipeline tools: boards, custom stages, and moving deals between stages (never via the legacy enum)."""
+"""Pipeline tools: bounded boards, custom stages, and moving deals between stages (never via the legacy enum)."""
 
 from __future__ import annotations
 
@@ -6,33 +6,40 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from lava_crm_mcp.crm import Board, CrmClient, Pipeline, Stage
+from lava_crm_mcp.crm import CrmClient, Pipeline, Stage
 from lava_crm_mcp.crm.models import PipelineRef
+from lava_crm_mcp.crm.stages import find_pipeline
 from lava_crm_mcp.tools._shared import DESTRUCTIVE, READ, WRITE, IdArg, ToolArgs, ToolSpec
-from lava_crm_mcp.tools.render import Result, one_line, values_line
+from lava_crm_mcp.tools.board import BoardArgs, BoardResult, read_board
+from lava_crm_mcp.tools.render import Result, one_line
 
-__all__ = ["PIPELINE_TOOLS", "board_text"]
+__all__ = [
+    "add_stage",
+    "create_pipeline",
+    "delete_stage",
+    "get_pipeline_board",
+    "list_pipelines",
+    "move_deal_to_stage",
+    "rename_stage",
+]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-StageArg = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                     Field(description="Stage id, or stage name in the deal's pipeline (e.g. 'Won').")]  # fmt: skip
-FIND_STAGES = "Stage ids are in list_pipelines and get_pipeline_board."
+StageArg = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="Stage id, or stage name in the deal's pipeline (e.g. 'Won')."),
+]
+PipelineArg = Annotated[
+    str | None,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="Pipeline id or name; omit for the default pipeline."),
+]
 
 
 def _stage_line(stage: Stage) -> str:
     kind = "" if stage.stage_type == "open" else f" ({stage.stage_type})"
     count = f" {stage.deal_count} deals" if stage.deal_count is not None else ""
-    return f"  {stage.id} | {stage.name}{kind}{count}"
-
-
-def board_text(board: Board) -> str:
-    """A board as compact lines: one per stage, then one per deal in board order."""
-    lines = [f"{board.pipeline.name} (pipeline {board.pipeline.id}{', default' if board.pipeline.is_default else ''})"]
-    for column in board.stages:
-        kind = "" if column.stage_type == "open" else f", {column.stage_type}"
-        lines.append(f"{column.id} | {column.name} ({len(column.deals)} deals{kind})")
-        lines += [f"    {values_line([deal.id, deal.name, deal.amount, deal.currency])}" for deal in column.deals]
-    return "\n".join(lines)
+    return f"  {stage.id} | {one_line(stage.name)}{kind}{count}"
 
 
 class PipelineList(Result):
@@ -41,7 +48,8 @@ class PipelineList(Result):
     def render(self) -> str:
         lines: list[str] = []
         for pipeline in self.pipelines:
-            lines.append(f"{pipeline.name} (pipeline {pipeline.id}{', default' if pipeline.is_default else ''})")
+            default = ", default" if pipeline.is_default else ""
+            lines.append(f"{one_line(pipeline.name)} (pipeline {pipeline.id}{default})")
             lines += [_stage_line(stage) for stage in pipeline.stages]
         return "\n".join(lines) or "No pipelines."
 
@@ -51,13 +59,6 @@ class PipelineResult(Result):
 
     def render(self) -> str:
         return PipelineList(pipelines=[self.pipeline]).render()
-
-
-class BoardResult(Result):
-    board: Board
-
-    def render(self) -> str:
-        return board_text(self.board)
 
 
 class StageResult(Result):
@@ -87,8 +88,10 @@ class MoveResult(Result):
 
     def render(self) -> str:
         closed = f" The deal is now closed ({self.outcome})." if self.is_closed else " The deal is open."
-        return (f"Moved deal {self.deal_id} ({one_line(self.deal_name or '')}) from {self.from_stage or 'no stage'} "
-                f"to {self.to_stage} in pipeline {self.pipeline.name}.{closed}")  # fmt: skip
+        return (
+            f"Moved deal {self.deal_id} ({one_line(self.deal_name or '')}) from {self.from_stage or 'no stage'} "
+            f"to {self.to_stage} in pipeline {one_line(self.pipeline.name)}.{closed}"
+        )
 
 
 class NoArgs(ToolArgs):
@@ -99,13 +102,9 @@ class NameArgs(ToolArgs):
     name: Name
 
 
-class BoardArgs(ToolArgs):
-    pipeline_id: IdArg | None = Field(None, description="Omit for the default pipeline.")
-
-
 class AddStageArgs(ToolArgs):
     name: Name
-    pipeline_id: IdArg | None = Field(None, description="Omit for the default pipeline.")
+    pipeline: PipelineArg = None
 
 
 class RenameStageArgs(ToolArgs):
@@ -124,7 +123,7 @@ class MoveArgs(ToolArgs):
     below_deal_id: IdArg | None = Field(None, description="Place just below this deal in the target stage.")
 
 
-async def list_pipelines(crm: CrmClient, _: Any) -> PipelineList:
+async def list_pipelines(crm: CrmClient, _: NoArgs) -> PipelineList:
     return PipelineList(pipelines=await crm.pipelines.list())
 
 
@@ -133,11 +132,13 @@ async def create_pipeline(crm: CrmClient, a: NameArgs) -> PipelineResult:
 
 
 async def get_pipeline_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
-    return BoardResult(board=await crm.pipelines.board(a.pipeline_id))
+    return await read_board(crm, a)
 
 
 async def add_stage(crm: CrmClient, a: AddStageArgs) -> StageResult:
-    pipeline_id = a.pipeline_id or (await crm.pipelines.board()).pipeline.id
+    pipelines = await crm.pipelines.list()
+    chosen = find_pipeline(pipelines, a.pipeline) if a.pipeline else next((p for p in pipelines if p.is_default), None)
+    pipeline_id = chosen.id if chosen is not None else (await crm.pipelines.board()).pipeline.id
     return StageResult(stage=await crm.pipelines.add_stage(pipeline_id, a.name))
 
 
@@ -156,29 +157,93 @@ async def move_deal_to_stage(crm: CrmClient, a: MoveArgs) -> MoveResult:
     )
     closed = bool(move.deal.is_closed) or move.to_stage.is_terminal
     return MoveResult(
-        deal_id=move.deal.id, deal_name=move.deal.name, pipeline=move.pipeline,
-        from_stage=move.from_stage.name if move.from_stage else None, to_stage=move.to_stage.name,
-        to_stage_id=move.to_stage.id, is_closed=closed, outcome=move.to_stage.stage_type if closed else None,
-    )  # fmt: skip
+        deal_id=move.deal.id,
+        deal_name=move.deal.name,
+        pipeline=move.pipeline,
+        from_stage=move.from_stage.name if move.from_stage else None,
+        to_stage=move.to_stage.name,
+        to_stage_id=move.to_stage.id,
+        is_closed=closed,
+        outcome=move.to_stage.stage_type if closed else None,
+    )
 
 
-PIPELINE_TOOLS = (
-    ToolSpec("list_pipelines", "List pipelines", "List deal pipelines with their stages (ids, order, deal counts).",
-             NoArgs, PipelineList, list_pipelines, READ, "pipelines"),
-    ToolSpec("create_pipeline", "Create pipeline",
-             "Create a deal pipeline; it starts with four open stages plus Won and Lost.",
-             NameArgs, PipelineResult, create_pipeline, WRITE, "pipelines"),
-    ToolSpec("get_pipeline_board", "Get pipeline board",
-             "The board of a pipeline: each stage with its deals in order. Start here for deal work.",
-             BoardArgs, BoardResult, get_pipeline_board, READ, "pipelines", hints={"not_found": "See list_pipelines."}),
-    ToolSpec("add_stage", "Add stage", "Add a custom open stage (e.g. 'Contacted') before Won/Lost.",
-             AddStageArgs, StageResult, add_stage, WRITE, "pipelines", hints={"not_found": "See list_pipelines."}),
-    ToolSpec("rename_stage", "Rename stage", "Rename a stage by id.",
-             RenameStageArgs, StageResult, rename_stage, WRITE, "pipelines", hints={"not_found": FIND_STAGES}),
-    ToolSpec("delete_stage", "Delete stage", "Delete an empty open stage. Won and Lost cannot be deleted.",
-             StageIdArgs, StageDeleted, delete_stage, DESTRUCTIVE, "pipelines", hints={"not_found": FIND_STAGES}),
-    ToolSpec("move_deal_to_stage", "Move deal to stage",
-             "Move a deal to a stage of its pipeline, by stage id or name. Moving to Won/Lost closes the deal.",
-             MoveArgs, MoveResult, move_deal_to_stage, WRITE, "deals",
-             hints={"not_found": "Find deal ids with search_deals or get_pipeline_board."}),
-)  # fmt: skip
+FIND_STAGES = "Stage ids are in list_pipelines and get_pipeline_board."
+PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec(
+        "list_pipelines",
+        "List pipelines",
+        "List deal pipelines with their stages (ids, order, deal counts).",
+        NoArgs,
+        PipelineList,
+        list_pipelines,
+        READ,
+        "pipelines",
+    ),
+    ToolSpec(
+        "create_pipeline",
+        "Create pipeline",
+        "Create a deal pipeline; it starts with four open stages plus Won and Lost.",
+        NameArgs,
+        PipelineResult,
+        create_pipeline,
+        WRITE,
+        "pipelines",
+    ),
+    ToolSpec(
+        "get_pipeline_board",
+        "Get pipeline board",
+        "A pipeline's board: per stage its deal count, value per currency and first deals in column order; "
+        "page one stage with stage and offset. Start here for deal work.",
+        BoardArgs,
+        BoardResult,
+        get_pipeline_board,
+        READ,
+        "pipelines",
+        hints={"not_found": "See list_pipelines."},
+    ),
+    ToolSpec(
+        "add_stage",
+        "Add stage",
+        "Add a custom open stage (e.g. 'Contacted') before Won/Lost.",
+        AddStageArgs,
+        StageResult,
+        add_stage,
+        WRITE,
+        "pipelines",
+        hints={"not_found": "See list_pipelines."},
+    ),
+    ToolSpec(
+        "rename_stage",
+        "Rename stage",
+        "Rename a stage by id.",
+        RenameStageArgs,
+        StageResult,
+        rename_stage,
+        WRITE,
+        "pipelines",
+        hints={"not_found": FIND_STAGES},
+    ),
+    ToolSpec(
+        "delete_stage",
+        "Delete stage",
+        "Delete an empty open stage. Won and Lost cannot be deleted.",
+        StageIdArgs,
+        StageDeleted,
+        delete_stage,
+        DESTRUCTIVE,
+        "pipelines",
+        hints={"not_found": FIND_STAGES},
+    ),
+    ToolSpec(
+        "move_deal_to_stage",
+        "Move deal to stage",
+        "Move a deal to a stage of its pipeline, by stage id or name. Moving to Won/Lost closes the deal.",
+        MoveArgs,
+        MoveResult,
+        move_deal_to_stage,
+        WRITE,
+        "deals",
+        hints={"not_found": "Find deal ids with search_deals or get_pipeline_board."},
+    ),
+)

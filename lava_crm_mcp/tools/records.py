@@ -1,206 +1,228 @@
-"""search/get/create/update/delete tools for the seven record nouns, made from one table."""
+"""The search/get/create/update/delete tools of the seven record nouns, built from the noun table.
+
+The inventory (`tools/__init__.py`) names each tool literally, e.g. `search_tool("search_deals", OPPORTUNITIES)`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Annotated, Any, get_args
+import datetime as dt
+from typing import Any
 
-from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field, StringConstraints, create_model
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, create_model
 
-from lava_crm_mcp.crm import RESOURCES, CrmClient, ResourceSpec
-from lava_crm_mcp.crm.inputs import MONEY_PATTERN
-from lava_crm_mcp.tools._shared import DESTRUCTIVE, READ, WRITE, IdArg, PageArg, QueryArg, ToolArgs, ToolSpec
-from lava_crm_mcp.tools.render import Created, Deleted, RecordPage, RecordResult
+from lava_crm_mcp.crm import CrmClient, ResourceSpec
+from lava_crm_mcp.crm.filters import Window
+from lava_crm_mcp.crm.search import Found
+from lava_crm_mcp.tools._shared import (
+    DESTRUCTIVE,
+    READ,
+    WRITE,
+    ToolArgs,
+    ToolFailure,
+    ToolSpec,
+    next_call,
+)
+from lava_crm_mcp.tools.arguments import IdArgs, SearchArgs, body_args, id_args, search_args
+from lava_crm_mcp.tools.related import RelatedLists, related_lists
+from lava_crm_mcp.tools.render import Created, Deleted, RecordResult, SearchPage, table
+from lava_crm_mcp.tools.views import View, view
 
-__all__ = ["NOUNS", "Noun", "record_tools"]
-
-MONEY_ARG: Any = Annotated[str, StringConstraints(pattern=MONEY_PATTERN), Field(description="e.g. 1500.00")]
-# Arguments whose meaning a bare schema does not show.
-FIELD_NOTES = {
-    "account": "Account id.",
-    "contact": "Contact id.",
-    "opportunity": "Deal id.",
-    "contacts": "Contact ids.",
-    "pipeline_stage": "Stage id from get_pipeline_board; default: first stage of the default pipeline.",
-    "country": "ISO-2, e.g. US.",
-    "billing_country": "ISO-2, e.g. US.",
-    "currency": "ISO-4217, e.g. USD.",
-}
-LEAVE_OUT = {"deal": ("stage",)}  # the legacy enum: deals change stage through move_deal_to_stage only
+__all__ = ["create_tool", "delete_tool", "get_tool", "search_tool", "update_tool"]
 
 
-@dataclass(frozen=True)
-class Noun:
-    """How one CRM resource appears as tools: its names, toolset, compact row and search fields."""
-
-    path: str
-    noun: str
-    toolset: str
-    row: tuple[str, ...]
-    matches: str
-
-    @property
-    def spec(self) -> ResourceSpec[Any, Any, Any]:
-        return next(spec for spec in RESOURCES if spec.path == self.path)
-
-    @property
-    def plural(self) -> str:
-        return f"{self.noun}s"
-
-    @property
-    def article(self) -> str:
-        """The noun with its indefinite article ("a contact", "an account")."""
-        return f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
+def _note(found: Found[Any]) -> str | None:
+    notes: list[str] = []
+    if found.ignored:
+        notes.append(f"The CRM did not apply {', '.join(found.ignored)}; each row was checked here")
+    if found.sorted_here:
+        notes.append(f"The CRM ignored the order; sorted here among the {found.scanned} records read")
+    if found.stopped_early:
+        notes.append(f"Stopped after reading {found.scanned} records ({found.pages} pages): more may match")
+    return "; ".join(notes) if notes else None
 
 
-NOUNS = (
-    Noun("contacts", "contact", "contacts",
-         ("id", "first_name", "last_name", "primary_email", "mobile_number", "organization"),
-         "name, email, phone or organization"),
-    Noun("accounts", "account", "accounts", ("id", "name", "industry", "email", "website", "status"),
-         "name, email or website"),
-    Noun("leads", "lead", "leads", ("id", "title", "first_name", "last_name", "email", "status", "source"),
-         "title, name, email or company"),
-    Noun("opportunities", "deal", "deals",
-         ("id", "name", "amount", "currency", "stage_name", "is_closed", "account"), "name or description"),
-    Noun("tasks", "task", "tasks", ("id", "title", "status", "priority", "due_date"), "title or description"),
-    Noun("cases", "case", "cases", ("id", "name", "status", "priority", "case_type"), "name or description"),
-    Noun("invoices", "invoice", "invoices",
-         ("id", "invoice_number", "invoice_title", "status", "amount", "currency", "due_date"),
-         "title or invoice number"),
-)  # fmt: skip
+def _states_today(spec: ResourceSpec[Any, Any, Any]) -> bool:
+    """Nouns with relative date windows say which day "today" is."""
+    return any(isinstance(item, Window) for item in spec.filters)
 
 
-def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
-    """A tool argument from a request-body field: same name and rules; money as a plain decimal string."""
-    annotation: Any = field.annotation
-    # Optional money arrives as `Annotated[Decimal, …] | None`: look one level into the union's members too.
-    if annotation is Decimal or any(arg is Decimal or Decimal in get_args(arg) for arg in get_args(annotation)):
-        annotation = MONEY_ARG if field.is_required() else MONEY_ARG | None
-    elif field.metadata:
-        annotation = Annotated[annotation, *field.metadata]
-    note = FIELD_NOTES.get(name)
-    return annotation, Field(... if field.is_required() else None, description=note)
+def _page_model(v: View) -> type[SearchPage[Any]]:
+    fields: dict[str, Any] = {"today": (dt.date | None, None)} if _states_today(v.spec) else {}
+    model = create_model(f"{v.spec.noun.title()}Page", __base__=SearchPage[v.row], **fields)  # type: ignore[name-defined]
+
+    def render(self: SearchPage[Any]) -> str:
+        today = getattr(self, "today", None)
+        lines = [self.head(*([f"today is {today}"] if today else []))]
+        if self.items:
+            lines += table(v.headers, (v.cells(item) for item in self.items))
+        return "\n".join(lines)
+
+    model.render = render  # type: ignore[method-assign]
+    return model
 
 
-def _args(name: str, body: type[BaseModel], noun: Noun, *, with_id: bool) -> type[ToolArgs]:
-    fields = {key: field for key, field in body.model_fields.items() if key not in LEAVE_OUT.get(noun.noun, ())}
-    required = {key for key, field in noun.spec.create.model_fields.items() if field.is_required()}
-    ordered = sorted(fields.items(), key=lambda item: item[0] not in required)
-    params: dict[str, Any] = {f"{noun.noun}_id": (IdArg, ...)} if with_id else {}
-    params |= {key: _arg(key, field) for key, field in ordered}
-    return create_model(f"{name}Arguments", __base__=ToolArgs, **params)
+def search_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    assert name == f"search_{spec.plural}", name
+    v, args = view(spec), search_args(name, spec)
+    page = _page_model(v)
 
-
-def _id_args(name: str, noun: Noun) -> type[ToolArgs]:
-    params: dict[str, Any] = {f"{noun.noun}_id": (IdArg, ...)}
-    return create_model(f"{name}Arguments", __base__=ToolArgs, **params)
-
-
-def _row_model(noun: Noun) -> type[BaseModel]:
-    fields = noun.spec.model.model_fields
-    params: dict[str, Any] = {
-        key: (fields[key].annotation if key in fields else str | None, ... if key == "id" else None) for key in noun.row
-    }
-    return create_model(f"{noun.noun.title()}Row", **params)
-
-
-async def _rows(crm: CrmClient, noun: Noun, items: list[Any]) -> list[dict[str, Any]]:
-    """Compact rows; a deal's row names its board stage (one extra read of the pipelines)."""
-    rows = [item.model_dump() for item in items]
-    if "stage_name" in noun.row and rows:
-        names = {stage.id: stage.name for pipeline in await crm.pipelines.list() for stage in pipeline.stages}
-        for row in rows:
-            row["stage_name"] = names.get(row.get("pipeline_stage") or "")
-    return rows
-
-
-def _search(noun: Noun) -> ToolSpec:
-    name = f"search_{noun.plural}"
-    row = _row_model(noun)
-    args = create_model(f"{name}Arguments", __base__=ToolArgs, query=(QueryArg, None), page=(PageArg, 1))
-
-    async def handler(crm: CrmClient, a: Any) -> RecordPage[Any]:
-        found = await crm.records(noun.path).list(page=a.page, search=a.query)
-        query = f"query={a.query!r}, " if a.query else ""
-        nxt = f"{name}({query}page={a.page + 1})" if found.has_more else None
-        rows = [row.model_validate(data) for data in await _rows(crm, noun, found.items)]
-        return RecordPage[row](kind=noun.plural, page=found.page, has_more=found.has_more, total=found.total,
-                               next_call=nxt, items=rows)  # fmt: skip
+    async def search(crm: CrmClient, a: SearchArgs) -> SearchPage[Any]:
+        found = await crm.search(
+            spec.path,
+            text=a.get("query"),
+            filters=a.filters(),
+            sort=a.get("sort"),
+            cursor=a.get("cursor"),
+            limit=a.get("limit"),
+        )
+        namer = await v.namer(crm, found.items)
+        given = a.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
+        more = next_call(name, {**given, "cursor": str(found.next)}) if found.next else None
+        today = {"today": crm.today()} if _states_today(spec) else {}
+        return page(
+            kind=spec.plural,
+            items=[v.row_of(item, namer) for item in found.items],
+            total=found.total,
+            has_more=found.next is not None,
+            next_call=more,
+            note=_note(found),
+            **today,
+        )
 
     return ToolSpec(
-        name, f"Search {noun.plural}", f"Search {noun.plural} by {noun.matches}. Compact rows, 20 per page.",
-        args, RecordPage[row], handler, READ, noun.toolset,
-    )  # fmt: skip
+        name,
+        f"Search {spec.plural}",
+        f"Find {spec.plural} by {spec.matches} and filters. Rows name linked records.",
+        args,
+        page,
+        search,
+        READ,
+        spec.plural,
+    )
 
 
-def _get(noun: Noun) -> ToolSpec:
-    name = f"get_{noun.noun}"
-    model = noun.spec.model
+def _record_result(v: View, related: type[BaseModel] | None) -> type[RecordResult[Any]]:
+    fields: dict[str, Any] = {"related": (related | None, None)} if related is not None else {}
+    model = create_model(f"{v.spec.noun.title()}Result", __base__=RecordResult[v.record], **fields)  # type: ignore[name-defined]
 
-    async def handler(crm: CrmClient, a: Any) -> RecordResult[Any]:
-        record = await crm.records(noun.path).get(getattr(a, f"{noun.noun}_id"))
-        return RecordResult[model](kind=noun.noun, record=record)
+    def render(self: RecordResult[Any]) -> str:
+        lines = [f"{self.kind} {getattr(self.record, 'id', '')}: {v.text(self.record)}"]
+        lines += [f"({note})" for note in self.notes]
+        extra = getattr(self, "related", None)
+        if isinstance(extra, RelatedLists):
+            lines += extra.lines()
+        return "\n".join(lines)
+
+    model.render = render  # type: ignore[method-assign]
+    return model
+
+
+def get_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    assert name == f"get_{spec.noun}", name
+    v = view(spec)
+    lists = related_lists(spec)
+    result = _record_result(v, lists)
+
+    async def get(crm: CrmClient, a: IdArgs) -> RecordResult[Any]:
+        record = await crm.records(spec.path).get(a.record_id())
+        record_view, notes = v.record_of(record, await v.namer(crm, [record], full=True))
+        related = {"related": await lists.read(crm, record.id)} if lists is not None else {}
+        return result(kind=spec.noun, record=record_view, notes=notes, **related)
+
+    with_ = f", with its {', '.join(item.label for item in spec.related)}" if spec.related else ""
+    return ToolSpec(
+        name,
+        f"Get {spec.noun}",
+        f"Get {spec.article} by id: every field, linked records named{with_}.",
+        id_args(name, spec),
+        result,
+        get,
+        READ,
+        spec.plural,
+        hints={"not_found": f"Find ids with search_{spec.plural}."},
+    )
+
+
+def _created_model(v: View) -> type[Created[Any]]:
+    model = create_model(f"{v.spec.noun.title()}Created", __base__=Created[v.record])  # type: ignore[name-defined]
+
+    def render(self: Created[Any]) -> str:
+        if self.record is None:
+            said = f" ({self.message})" if self.message else ""
+            return (
+                f"The CRM accepted the new {self.kind}{said} but returned no id, so it was not re-read. "
+                f"Do not create it again; find it with {self.find_with}."
+            )
+        return f"Created {self.kind} {getattr(self.record, 'id', '')}: {v.text(self.record)}"
+
+    model.render = render  # type: ignore[method-assign]
+    return model
+
+
+def create_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    assert name == f"create_{spec.noun}", name
+    v = view(spec)
+    result = _created_model(v)
+
+    async def create(crm: CrmClient, a: ToolArgs) -> Created[Any]:
+        made = await crm.records(spec.path).create(a.model_dump(exclude_none=True))
+        shown = v.record_of(made.record, await v.namer(crm, [made.record], full=True))[0] if made.record else None
+        return result(kind=spec.noun, record=shown, message=made.message, find_with=f"search_{spec.plural}")
 
     return ToolSpec(
-        name, f"Get {noun.noun}", f"Get one {noun.noun}'s full record by id.",
-        _id_args(name, noun), RecordResult[model], handler, READ, noun.toolset,
-        hints={"not_found": f"Find ids with search_{noun.plural}."},
-    )  # fmt: skip
+        name,
+        f"Create {spec.noun}",
+        f"Create {spec.article}.",
+        body_args(name, spec.create, spec, with_id=False),
+        result,
+        create,
+        WRITE,
+        spec.plural,
+    )
 
 
-def _create(noun: Noun) -> ToolSpec:
-    name = f"create_{noun.noun}"
-    model = noun.spec.model
+def update_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    assert name == f"update_{spec.noun}", name
+    v, id_field = view(spec), f"{spec.noun}_id"
+    result = _record_result(v, None)
 
-    async def handler(crm: CrmClient, a: Any) -> Created[Any]:
-        made = await crm.records(noun.path).create(a.model_dump(exclude_none=True))
-        return Created[model](kind=noun.noun, record=made.record, message=made.message,
-                              find_with=f"search_{noun.plural}")  # fmt: skip
-
-    return ToolSpec(
-        name, f"Create {noun.noun}", f"Create {noun.article}.",
-        _args(name, noun.spec.create, noun, with_id=False), Created[model], handler, WRITE, noun.toolset,
-    )  # fmt: skip
-
-
-def _update(noun: Noun) -> ToolSpec:
-    name = f"update_{noun.noun}"
-    model = noun.spec.model
-    id_field = f"{noun.noun}_id"
-
-    async def handler(crm: CrmClient, a: Any) -> RecordResult[Any]:
+    async def update(crm: CrmClient, a: ToolArgs) -> RecordResult[Any]:
         changes = a.model_dump(exclude={id_field}, exclude_none=True)
         if not changes:
-            raise ToolError(f"Nothing to update: pass {id_field} and at least one field to change.")
-        record = await crm.records(noun.path).update(getattr(a, id_field), changes)
-        return RecordResult[model](kind=noun.noun, record=record)
+            raise ToolFailure(f"Nothing to update: pass {id_field} and at least one field to change.")
+        record = await crm.records(spec.path).update(getattr(a, id_field), changes)
+        shown, notes = v.record_of(record, await v.namer(crm, [record], full=True))
+        return result(kind=spec.noun, record=shown, notes=notes)
 
-    extra = " Stage is not a field: use move_deal_to_stage." if noun.noun == "deal" else ""
+    extra = " Stage is not a field: use move_deal_to_stage." if spec.on_board else ""
     return ToolSpec(
-        name, f"Update {noun.noun}", f"Update {noun.article}; only the fields given change.{extra}",
-        _args(name, noun.spec.update, noun, with_id=True), RecordResult[model], handler, WRITE, noun.toolset,
-        hints={"not_found": f"Find ids with search_{noun.plural}."},
-    )  # fmt: skip
+        name,
+        f"Update {spec.noun}",
+        f"Update {spec.article}; only the fields given change.{extra}",
+        body_args(name, spec.update, spec, with_id=True),
+        result,
+        update,
+        WRITE,
+        spec.plural,
+        hints={"not_found": f"Find ids with search_{spec.plural}."},
+    )
 
 
-def _delete(noun: Noun) -> ToolSpec:
-    name = f"delete_{noun.noun}"
+def delete_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    assert name == f"delete_{spec.noun}", name
 
-    async def handler(crm: CrmClient, a: Any) -> Deleted:
-        record_id = getattr(a, f"{noun.noun}_id")
-        await crm.records(noun.path).delete(record_id)
-        return Deleted(kind=noun.noun, id=record_id)
+    async def delete(crm: CrmClient, a: IdArgs) -> Deleted:
+        await crm.records(spec.path).delete(a.record_id())
+        return Deleted(kind=spec.noun, id=a.record_id())
 
     return ToolSpec(
-        name, f"Delete {noun.noun}", f"Delete {noun.article} permanently.",
-        _id_args(name, noun), Deleted, handler, DESTRUCTIVE, noun.toolset,
-        hints={"not_found": f"Find ids with search_{noun.plural}."},
-    )  # fmt: skip
-
-
-def record_tools(noun: Noun) -> tuple[ToolSpec, ...]:
-    return (_search(noun), _get(noun), _create(noun), _update(noun), _delete(noun))
+        name,
+        f"Delete {spec.noun}",
+        f"Delete {spec.article} permanently.",
+        id_args(name, spec),
+        Deleted,
+        delete,
+        DESTRUCTIVE,
+        spec.plural,
+        hints={"not_found": f"Find ids with search_{spec.plural}."},
+    )

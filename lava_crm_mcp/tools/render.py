@@ -1,19 +1,33 @@
-"""Tool results: typed models for structured content, compact text for the model, CRM text made safe."""
+"""Tool results: typed models for structured content, and their compact text for the model.
+
+CRM text is made safe once (`clean`) before either form is built. Both forms carry the same bounded data.
+"""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-__all__ = ["Created", "Deleted", "RecordPage", "RecordResult", "Result", "clean", "to_call_result", "values_line"]
+__all__ = [
+    "Created",
+    "Deleted",
+    "Link",
+    "Parent",
+    "RecordResult",
+    "Related",
+    "Result",
+    "SearchPage",
+    "cell",
+    "clean",
+    "one_line",
+    "table",
+    "values_line",
+]
 
 KEEP = frozenset("\n\t")
-# Fields left out of the text (still in structured content): a deal's legacy enum says nothing about its board stage.
-TEXT_SKIP = {"deal": ("id", "stage")}
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -37,19 +51,40 @@ def one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
+class Link(BaseModel):
+    """A reference to another record, with that record's display name (None when it could not be read)."""
+
+    id: str
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return one_line(self.name) if self.name else self.id
+
+
+class Parent(Link):
+    """A task's parent record, with its kind."""
+
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {super().__str__()}"
+
+
+def cell(value: Any) -> str:
+    """One value as table text: links by name, lists comma-joined, empty as '-'."""
+    if value in (None, "", []):
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(cell(item) for item in cast(list[Any], value))
+    return one_line(value)
+
+
 def values_line(values: Iterable[object]) -> str:
-    return " | ".join("-" if value in (None, "", []) else one_line(value) for value in values)
+    return " | ".join(cell(value) for value in values)
 
 
-def fields_line(data: dict[str, Any], skip: Iterable[str] = ()) -> str:
-    """`key=value; …` for the fields that carry something."""
-    skipped = set(skip)
-    shown = [
-        f"{key}={one_line(', '.join(map(str, cast(list[Any], value))) if isinstance(value, list) else value)}"
-        for key, value in data.items()
-        if key not in skipped and value not in (None, "", [])
-    ]
-    return "; ".join(shown)
+def table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    return [" | ".join(columns), *(values_line(row) for row in rows)]
 
 
 class Result(BaseModel):
@@ -59,36 +94,43 @@ class Result(BaseModel):
         raise NotImplementedError
 
 
-class RecordPage(Result, Generic[T]):
-    """One page of compact rows."""
+class Related(BaseModel, Generic[T]):
+    """Some records linked to a record (capped), their total, and the exact call for all of them."""
+
+    total: int | None = None
+    items: list[T]
+    more: str | None = None
+
+    def lines(self, label: str, columns: Sequence[str], cells: Any) -> list[str]:
+        total = f"{self.total}" if self.total is not None else f"{len(self.items)}+"
+        head = f"{label} ({total})" + (f"; all: {self.more}" if self.more else "")
+        if not self.items:
+            return [f"{label}: none"]
+        return [head, *(f"  {line}" for line in table(columns, (cells(item) for item in self.items)))]
+
+
+class SearchPage(Result, Generic[T]):
+    """Matching rows, how many there are (when known), and what was not read."""
 
     kind: str
-    page: int
-    has_more: bool
-    total: int | None = None
-    next_call: str | None = None
     items: list[T]
+    total: int | None = None
+    has_more: bool
+    next_call: str | None = None
+    note: str | None = None
 
-    def render(self) -> str:
-        total = f" of {self.total}" if self.total is not None else ""
-        more = f"; more: {self.next_call}" if self.next_call else "; no more pages"
-        head = f"{self.kind} page {self.page}: {len(self.items)}{total}{more}"
-        if not self.items:
-            return head
-        columns = list(type(self.items[0]).model_fields)
-        rows = [values_line(getattr(item, column) for column in columns) for item in self.items]
-        return "\n".join([head, values_line(columns), *rows])
+    def head(self, *extra: str) -> str:
+        count = f"{len(self.items)} of {self.total}" if self.total is not None else f"{len(self.items)}"
+        more = f"more: {self.next_call}" if self.next_call else "no more"
+        return "; ".join([f"{self.kind}: {count}", more, *([self.note] if self.note else []), *extra]) + "."
 
 
 class RecordResult(Result, Generic[T]):
-    """One whole record."""
+    """One record, bounded, with notes on what was cut."""
 
     kind: str
     record: T
-
-    def render(self) -> str:
-        data = self.record.model_dump(mode="json")
-        return f"{self.kind} {data.get('id')}: {fields_line(data, skip=TEXT_SKIP.get(self.kind, ('id',)))}"
+    notes: list[str] = []
 
 
 class Created(Result, Generic[T]):
@@ -99,14 +141,6 @@ class Created(Result, Generic[T]):
     message: str | None = None
     find_with: str | None = None
 
-    def render(self) -> str:
-        if self.record is None:
-            said = f" ({self.message})" if self.message else ""
-            return (f"The CRM accepted the new {self.kind}{said} but returned no id, so it was not re-read. "
-                    f"Do not create it again; find it with {self.find_with}.")  # fmt: skip
-        data = self.record.model_dump(mode="json")
-        return f"Created {self.kind} {data.get('id')}: {fields_line(data, skip=TEXT_SKIP.get(self.kind, ('id',)))}"
-
 
 class Deleted(Result):
     kind: str
@@ -115,11 +149,3 @@ class Deleted(Result):
 
     def render(self) -> str:
         return f"Deleted {self.kind} {self.id}."
-
-
-def to_call_result(result: Result) -> CallToolResult:
-    """Clean CRM text once, then ship the model as structured content and its compact rendering as text."""
-    safe = type(result).model_validate(clean(result.model_dump(mode="json")))
-    return CallToolResult(
-        content=[TextContent(type="text", text=safe.render())], structured_content=safe.model_dump(mode="json")
-    )

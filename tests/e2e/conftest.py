@@ -206,9 +206,15 @@ def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
     def run(*args: str, env: Mapping[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own console script
-            [str(EXE), *args], capture_output=True, text=True, env=clean_env(**(env or {})), timeout=timeout,
-            stdin=subprocess.DEVNULL, cwd=tmp_path, check=False,
-        )  # fmt: skip
+            [str(EXE), *args],
+            capture_output=True,
+            text=True,
+            env=clean_env(**(env or {})),
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
+            check=False,
+        )
 
     return run
 

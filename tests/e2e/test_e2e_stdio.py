@@ -39,7 +39,7 @@ async def test_a_stdio_client_of_either_era_searches_adds_a_stage_and_moves_a_de
         assert not found.is_error, found.content
         assert found.structured_content is not None
         assert [item["first_name"] for item in found.structured_content["items"]] == ["Ada"]
-        assert found.structured_content["page"] == 1
+        assert found.structured_content["total"] == 1
         assert found.structured_content["has_more"] is False
 
         added = await client.call_tool("add_stage", {"name": "Contacted"})
@@ -73,10 +73,18 @@ def test_the_stdio_server_writes_nothing_but_json_rpc_to_stdout_and_exits_0_when
     ]
     replies: list[dict[str, Any]] = []
     stderr_path = tmp_path / "stdio-stderr.log"
-    with stderr_path.open("wb") as stderr, subprocess.Popen(  # noqa: S603 - our own console script
-        [params.command, *params.args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-        env=params.env, cwd=params.cwd, text=True,
-    ) as process:  # fmt: skip
+    with (
+        stderr_path.open("wb") as stderr,
+        subprocess.Popen(  # noqa: S603 - our own console script
+            [params.command, *params.args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=params.env,
+            cwd=params.cwd,
+            text=True,
+        ) as process,
+    ):
         assert process.stdin is not None
         assert process.stdout is not None
         watchdog = threading.Timer(60, process.kill)  # bounds every blocking read below

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.anyio
 SALES_STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation", "Won", "Lost"]
 
 
-async def board(client: Client, pipeline_id: str | None = None) -> dict[str, Any]:
-    arguments = {"pipeline_id": pipeline_id} if pipeline_id else {}
-    return ok(await client.call_tool("get_pipeline_board", arguments))["board"]
+async def board(client: Client, pipeline: str | None = None, **arguments: Any) -> dict[str, Any]:
+    arguments |= {"pipeline": pipeline} if pipeline else {}
+    return ok(await client.call_tool("get_pipeline_board", arguments))
 
 
 def column(board: dict[str, Any], name: str) -> dict[str, Any]:
@@ -56,9 +56,13 @@ async def test_create_pipeline_starts_with_four_open_stages_plus_won_and_lost(cl
     pipeline = ok(result)["pipeline"]
     assert pipeline["name"] == "Renewals"
     assert [(stage["name"], stage["stage_type"]) for stage in pipeline["stages"]] == [
-        ("Prospecting", "open"), ("Qualification", "open"), ("Proposal", "open"), ("Negotiation", "open"),
-        ("Won", "won"), ("Lost", "lost"),
-    ]  # fmt: skip
+        ("Prospecting", "open"),
+        ("Qualification", "open"),
+        ("Proposal", "open"),
+        ("Negotiation", "open"),
+        ("Won", "won"),
+        ("Lost", "lost"),
+    ]
     assert (await board(client, pipeline["id"]))["pipeline"]["name"] == "Renewals"
 
 
@@ -71,28 +75,89 @@ async def test_create_pipeline_with_a_taken_name_is_refused(client: Client) -> N
 async def test_get_pipeline_board_defaults_to_the_default_pipeline(client: Client) -> None:
     result = await client.call_tool("get_pipeline_board", {})
 
-    default = ok(result)["board"]
+    default = ok(result)
     assert default["pipeline"]["name"] == "Sales Pipeline"
     assert [stage["name"] for stage in default["stages"]] == SALES_STAGES
-    assert sum(len(stage["deals"]) for stage in default["stages"]) == 12
-    assert text(result).splitlines()[0] == f"Sales Pipeline (pipeline {default['pipeline']['id']}, default)"
+    assert sum(len(stage["deals"]) for stage in default["stages"]) == default["deal_count"] == 12
+    assert [stage["deal_count"] for stage in default["stages"]] == [2, 2, 2, 1, 3, 2]
+    assert column(default, "Proposal")["value"] == {"EUR": "136000.00"}
+    assert default["open_value"] == {"CHF": "54000.00", "EUR": "136000.00", "GBP": "77500.00", "USD": "58000.00"}
+    assert text(result).splitlines()[0] == (
+        f"Sales Pipeline (pipeline {default['pipeline']['id']}, default): 12 deals; "
+        "open value 54000.00 CHF, 136000.00 EUR, 77500.00 GBP, 58000.00 USD"
+    )
 
 
-async def test_get_pipeline_board_of_another_pipeline_by_id(client: Client) -> None:
+@pytest.mark.parametrize("by", ["id", "name"])
+async def test_get_pipeline_board_of_another_pipeline_by_id_or_name(client: Client, by: str) -> None:
     pipelines = ok(await client.call_tool("list_pipelines", {}))["pipelines"]
     partnerships = next(p for p in pipelines if p["name"] == "Partnerships")
 
-    other = await board(client, partnerships["id"])
+    other = await board(client, partnerships["id"] if by == "id" else " partnerships ")
 
     assert other["pipeline"] == {"id": partnerships["id"], "name": "Partnerships", "is_default": False}
     assert "Contacted" in [stage["name"] for stage in other["stages"]]
 
 
-async def test_get_pipeline_board_of_an_unknown_pipeline_points_to_list_pipelines(client: Client) -> None:
-    message = failed(await client.call_tool("get_pipeline_board", {"pipeline_id": "no-such-pipeline"}))
+async def test_get_pipeline_board_of_an_unknown_pipeline_lists_the_pipelines(client: Client) -> None:
+    message = failed(await client.call_tool("get_pipeline_board", {"pipeline": "Partnerschips"}))
 
-    assert "pipeline 'no-such-pipeline' was not found" in message
-    assert message.endswith("See list_pipelines.")
+    assert message == (
+        "Error executing tool get_pipeline_board: No pipeline 'Partnerschips'. Did you mean 'Partnerships'? "
+        "Pipelines: 'Sales Pipeline', 'Partnerships' (list_pipelines shows their ids)."
+    )
+
+
+async def test_a_board_bounds_each_stage_and_gives_the_call_that_pages_through_one(client: Client) -> None:
+    for number in range(23):
+        ok(await client.call_tool("create_deal", {"name": f"Bulk {number:02}", "amount": "100.00", "currency": "EUR"}))
+
+    full = await board(client)
+    prospecting = column(full, "Prospecting")
+    assert (prospecting["deal_count"], len(prospecting["deals"])) == (25, 8)
+    assert prospecting["value"] == {"EUR": "2300.00", "GBP": "48000.00", "USD": "22000.00"}
+    assert prospecting["more"] == "get_pipeline_board(stage='Prospecting', offset=8)"
+    assert "  more: get_pipeline_board(stage='Prospecting', offset=8)" in text(
+        await client.call_tool("get_pipeline_board", {})
+    )
+    assert column(full, "Proposal")["more"] is None
+
+    pages = [await board(client, stage="Prospecting", offset=offset) for offset in (8, 16, 24)]
+    assert [[stage["name"] for stage in page["stages"]] for page in pages] == [["Prospecting"]] * 3
+    assert [page["stages"][0]["more"] for page in pages] == [
+        "get_pipeline_board(stage='Prospecting', offset=16)",
+        "get_pipeline_board(stage='Prospecting', offset=24)",
+        None,
+    ]
+    paged = [deal["id"] for deal in prospecting["deals"]] + [
+        deal["id"] for page in pages for deal in page["stages"][0]["deals"]
+    ]
+    whole = (await board(client, stage=prospecting["id"], limit=50))["stages"][0]["deals"]
+    assert paged == [deal["id"] for deal in whole]
+    assert len(set(paged)) == 25
+    assert pages[0]["deal_count"] == 35
+
+
+async def test_a_board_of_another_pipeline_pages_a_stage_by_names_or_by_the_stage_id_alone(client: Client) -> None:
+    partnerships = await board(client, "Partnerships")
+    contacted = column(partnerships, "Contacted")
+    for number in range(9):
+        arguments = {"name": f"Partner {number}", "pipeline_stage": contacted["id"]}
+        ok(await client.call_tool("create_deal", arguments))
+
+    by_name = column(await board(client, "Partnerships"), "Contacted")
+    by_id = await board(client, stage=contacted["id"], offset=8)
+
+    assert by_name["more"] == "get_pipeline_board(pipeline='Partnerships', stage='Contacted', offset=8)"
+    assert by_id["pipeline"]["name"] == "Partnerships"
+    assert by_name["deal_count"] == 10
+    assert [deal["name"] for deal in by_id["stages"][0]["deals"]] == ["Partner 7", "Partner 8"]
+
+
+async def test_a_board_offset_without_a_stage_says_to_name_the_stage(client: Client) -> None:
+    message = failed(await client.call_tool("get_pipeline_board", {"offset": 10}))
+
+    assert message.endswith("offset pages through one stage: pass stage (its id or name) as well.")
 
 
 async def test_add_stage_adds_an_open_stage_before_won_and_lost(client: Client) -> None:
@@ -138,9 +203,12 @@ async def test_delete_stage_removes_an_empty_open_stage(client: Client) -> None:
 
 @pytest.mark.parametrize(
     ("stage", "says"),
-    [("Won", "Won and Lost stages are required and cannot be deleted"), ("Lost", "cannot be deleted"),
-     ("Prospecting", "still holds 2 deal(s); move them first")],
-)  # fmt: skip
+    [
+        ("Won", "Won and Lost stages are required and cannot be deleted"),
+        ("Lost", "cannot be deleted"),
+        ("Prospecting", "still holds 2 deal(s); move them first"),
+    ],
+)
 async def test_delete_stage_refuses_won_lost_and_stages_holding_deals(client: Client, stage: str, says: str) -> None:
     before = await board(client)
 
@@ -158,10 +226,15 @@ async def test_move_deal_to_stage_by_id_reports_from_and_to(client: Client) -> N
     result = await client.call_tool("move_deal_to_stage", {"deal_id": deal["id"], "stage": proposal["id"]})
 
     assert ok(result) == {
-        "deal_id": deal["id"], "deal_name": deal["name"], "pipeline": sales["pipeline"],
-        "from_stage": "Prospecting", "to_stage": "Proposal", "to_stage_id": proposal["id"],
-        "is_closed": False, "outcome": None,
-    }  # fmt: skip
+        "deal_id": deal["id"],
+        "deal_name": deal["name"],
+        "pipeline": sales["pipeline"],
+        "from_stage": "Prospecting",
+        "to_stage": "Proposal",
+        "to_stage_id": proposal["id"],
+        "is_closed": False,
+        "outcome": None,
+    }
     assert deal["id"] in deal_ids(await board(client), "Proposal")
 
 
@@ -193,10 +266,15 @@ async def test_stage_flow_add_a_stage_move_by_name_and_close_by_winning(client: 
     moved = await client.call_tool("move_deal_to_stage", {"deal_id": deal_id, "stage": " contacted "})
 
     assert ok(moved) == {
-        "deal_id": deal_id, "deal_name": deal["name"], "pipeline": sales["pipeline"],
-        "from_stage": "Prospecting", "to_stage": "Contacted", "to_stage_id": added["id"],
-        "is_closed": False, "outcome": None,
-    }  # fmt: skip
+        "deal_id": deal_id,
+        "deal_name": deal["name"],
+        "pipeline": sales["pipeline"],
+        "from_stage": "Prospecting",
+        "to_stage": "Contacted",
+        "to_stage_id": added["id"],
+        "is_closed": False,
+        "outcome": None,
+    }
     assert "from Prospecting to Contacted in pipeline Sales Pipeline. The deal is open." in text(moved)
     resource = await board_resource(client)
     assert deal_id in deal_ids(resource, "Contacted")
@@ -205,10 +283,14 @@ async def test_stage_flow_add_a_stage_move_by_name_and_close_by_winning(client: 
     won = await client.call_tool("move_deal_to_stage", {"deal_id": deal_id, "stage": "Won"})
 
     assert {key: ok(won)[key] for key in ("from_stage", "to_stage", "is_closed", "outcome")} == {
-        "from_stage": "Contacted", "to_stage": "Won", "is_closed": True, "outcome": "won",
-    }  # fmt: skip
+        "from_stage": "Contacted",
+        "to_stage": "Won",
+        "is_closed": True,
+        "outcome": "won",
+    }
     assert text(won).endswith("from Contacted to Won in pipeline Sales Pipeline. The deal is now closed (won).")
-    assert ok(await client.call_tool("get_deal", {"deal_id": deal_id}))["record"]["is_closed"] is True
+    record = ok(await client.call_tool("get_deal", {"deal_id": deal_id}))["record"]
+    assert (record["stage"]["name"], record["status"]) == ("Won", "won")
     assert deal_id in deal_ids(await board_resource(client), "Won")
 
 
@@ -222,7 +304,7 @@ async def test_update_deal_cannot_change_the_stage_and_leaves_the_board_alone(cl
         assert "move_deal_to_stage(deal_id, stage)" in message
 
     assert await board(client) == before
-    assert ok(await client.call_tool("get_deal", {"deal_id": deal_id}))["record"]["is_closed"] is False
+    assert ok(await client.call_tool("get_deal", {"deal_id": deal_id}))["record"]["status"] == "open"
 
 
 @pytest.mark.parametrize("anchor", ["above_deal_id", "below_deal_id"])
@@ -258,5 +340,8 @@ async def test_a_legacy_client_can_search_and_move(connect: Callable[..., Client
 
     assert [row["first_name"] for row in found["items"]] == ["Ada"]
     assert (moved["from_stage"], moved["to_stage"], moved["is_closed"], moved["outcome"]) == (
-        "Negotiation", "Lost", True, "lost",
-    )  # fmt: skip
+        "Negotiation",
+        "Lost",
+        True,
+        "lost",
+    )

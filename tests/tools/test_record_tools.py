@@ -39,28 +39,56 @@ class Noun:
 
 
 NOUNS = [
-    Noun("contact", {"first_name": "Zephyrine", "last_name": "Hopper", "primary_email": "zephyrine@example.com"},
-         {"primary_email": "zephyrine-at-example"}, ("primary_email", "email address like name@example.com"),
-         {"mobile_number": "+1 555 0100"}),
-    Noun("account", {"name": "Zephyr Widgets", "industry": "SOFTWARE"},
-         {"industry": "SPACE"}, ("industry", "'SOFTWARE'", "'OTHER'"),
-         {"website": "https://zephyr.example"}),
-    Noun("lead", {"title": "Zephyr inbound", "status": "assigned", "source": "email"},
-         {"status": "hot"}, ("status", "'assigned'", "'converted'"),
-         {"probability": 40}),
-    Noun("deal", {"name": "Zephyr expansion", "amount": "1500.00", "currency": "USD"},
-         {"currency": "dollars"}, ("currency", "ISO-4217 currency code like USD"),
-         {"amount": "2500.50"}),
-    Noun("task", {"title": "Call Zephyr back", "priority": "High"},
-         {"priority": "Urgent"}, ("priority", "'Low'", "'Medium'", "'High'"),
-         {"status": "In Progress"}),
-    Noun("case", {"name": "Zephyr sensor outage", "case_type": "Incident"},
-         {"case_type": "Bug"}, ("case_type", "'Question'", "'Incident'", "'Problem'"),
-         {"priority": "Urgent"}),
-    Noun("invoice", {"invoice_title": "Zephyr licence", "amount": "10.00", "currency": "EUR"},
-         {"amount": "ten euros"}, ("amount", "decimal amount like 1500.00"),
-         {"status": "Sent"}),
-]  # fmt: skip
+    Noun(
+        "contact",
+        {"first_name": "Zephyrine", "last_name": "Hopper", "primary_email": "zephyrine@example.com"},
+        {"primary_email": "zephyrine-at-example"},
+        ("primary_email", "email address like name@example.com"),
+        {"mobile_number": "+1 555 0100"},
+    ),
+    Noun(
+        "account",
+        {"name": "Zephyr Widgets", "industry": "SOFTWARE"},
+        {"industry": "SPACE"},
+        ("industry", "'SOFTWARE'", "'OTHER'"),
+        {"website": "https://zephyr.example"},
+    ),
+    Noun(
+        "lead",
+        {"title": "Zephyr inbound", "status": "assigned", "source": "email"},
+        {"status": "hot"},
+        ("status", "'assigned'", "'converted'"),
+        {"probability": 40},
+    ),
+    Noun(
+        "deal",
+        {"name": "Zephyr expansion", "amount": "1500.00", "currency": "USD"},
+        {"currency": "dollars"},
+        ("currency", "ISO-4217 currency code like USD"),
+        {"amount": "2500.50"},
+    ),
+    Noun(
+        "task",
+        {"title": "Call Zephyr back", "priority": "High"},
+        {"priority": "Urgent"},
+        ("priority", "'Low'", "'Medium'", "'High'"),
+        {"status": "In Progress"},
+    ),
+    Noun(
+        "case",
+        {"name": "Zephyr sensor outage", "case_type": "Incident"},
+        {"case_type": "Bug"},
+        ("case_type", "'Question'", "'Incident'", "'Problem'"),
+        {"priority": "Urgent"},
+    ),
+    Noun(
+        "invoice",
+        {"invoice_title": "Zephyr licence", "amount": "10.00", "currency": "EUR"},
+        {"amount": "ten euros"},
+        ("amount", "decimal amount like 1500.00"),
+        {"status": "Sent"},
+    ),
+]
 
 
 @pytest.fixture(params=NOUNS, ids=str)
@@ -78,28 +106,43 @@ async def test_search_returns_a_compact_page_of_matching_rows(client: Client, ca
     result = await client.call_tool(f"search_{case.plural}", {"query": "zephyr"})
 
     page = ok(result)
-    assert {key: page[key] for key in ("kind", "page", "has_more", "total", "next_call")} == {
-        "kind": case.plural, "page": 1, "has_more": False, "total": 1, "next_call": None,
-    }  # fmt: skip
+    assert {key: page[key] for key in ("kind", "has_more", "total", "next_call", "note")} == {
+        "kind": case.plural,
+        "has_more": False,
+        "total": 1,
+        "next_call": None,
+        "note": None,
+    }
     assert [row["id"] for row in page["items"]] == [made["id"]]
-    assert text(result).startswith(f"{case.plural} page 1: 1 of 1; no more pages\nid | ")
+    head, columns, row = text(result).splitlines()
+    assert head.startswith(f"{case.plural}: 1 of 1; no more")
+    assert columns.startswith("id | ")
+    assert row.startswith(f"{made['id']} | ")
 
 
 async def test_search_without_a_query_lists_the_demo_records(client: Client, case: Noun) -> None:
     page = ok(await client.call_tool(f"search_{case.plural}", {}))
 
-    assert page["page"] == 1
     assert page["total"] > 0
     assert len(page["items"]) == min(page["total"], 20)
     assert page["has_more"] is (page["total"] > 20)
     assert all(row["id"] for row in page["items"])
 
 
-async def test_search_refuses_a_page_below_one_naming_the_argument(client: Client, case: Noun) -> None:
-    message = failed(await client.call_tool(f"search_{case.plural}", {"page": 0}))
+async def test_search_refuses_a_limit_out_of_range_naming_the_argument(client: Client, case: Noun) -> None:
+    message = failed(await client.call_tool(f"search_{case.plural}", {"limit": 0}))
 
-    assert message.startswith(f"Invalid arguments for search_{case.plural}: page:")
+    assert message.startswith(f"Invalid arguments for search_{case.plural}: limit:")
     assert "greater than or equal to 1" in message
+
+
+async def test_search_refuses_a_cursor_it_did_not_give(client: Client, case: Noun) -> None:
+    message = failed(await client.call_tool(f"search_{case.plural}", {"cursor": "page two"}))
+
+    assert message == (
+        f"Error executing tool search_{case.plural}: cursor 'page two' is not valid: pass the cursor exactly as a "
+        "previous result gave it."
+    )
 
 
 async def test_get_returns_the_full_record(client: Client, case: Noun) -> None:
@@ -127,9 +170,9 @@ async def test_get_of_an_unknown_id_says_it_was_not_found_and_which_search_finds
 async def test_get_of_a_malformed_id_is_refused_before_any_request(client: Client, case: Noun) -> None:
     message = failed(await client.call_tool(f"get_{case.noun}", {case.id_key: "../../etc/passwd"}))
 
-    assert message == (
-        f"Invalid arguments for get_{case.noun}: {case.id_key}: "
-        "must be an id exactly as returned by a search, get or list call."
+    assert message.startswith(
+        f"Error executing tool get_{case.noun}: {case.id_key} '../../etc/passwd' is not a valid id: ids are UUIDs "
+        "or short tokens of letters, digits, '-' and '_'."
     )
 
 

@@ -52,7 +52,7 @@ async def test_the_board_resource_is_the_default_pipeline_board(client: Client) 
     board = await read_json(client, "lava-crm://board")
     tool = (await client.call_tool("get_pipeline_board", {})).structured_content or {}
 
-    assert board == tool["board"]
+    assert board == tool
     assert board["pipeline"]["is_default"] is True
 
 
@@ -88,7 +88,7 @@ async def test_the_prompts_are_listed_with_described_arguments(client: Client) -
     assert sorted(prompts) == ["log_follow_up", "pipeline_review"]
     arguments = {name: [(arg.name, arg.required) for arg in prompt.arguments or []] for name, prompt in prompts.items()}
     assert arguments == {
-        "pipeline_review": [("pipeline_id", False), ("stalled_days", False)],
+        "pipeline_review": [("pipeline", False), ("stalled_days", False)],
         "log_follow_up": [("contact", True), ("summary", True), ("due_date", False)],
     }
     for prompt in prompts.values():
@@ -99,15 +99,36 @@ async def test_the_prompts_are_listed_with_described_arguments(client: Client) -
 
 async def test_the_pipeline_review_prompt_names_the_board_and_the_tools_to_use(client: Client) -> None:
     default = await client.get_prompt("pipeline_review", {})
-    other = await client.get_prompt("pipeline_review", {"pipeline_id": "p-42", "stalled_days": "30"})
+    other = await client.get_prompt("pipeline_review", {"pipeline": "Partnerships", "stalled_days": "30"})
 
     text = getattr(default.messages[0].content, "text", "")
     assert "lava-crm://board" in text
     for tool in ("get_pipeline_board", "get_deal", "move_deal_to_stage", "create_task"):
         assert tool in text
     other_text = getattr(other.messages[0].content, "text", "")
-    assert "lava-crm://pipelines/p-42/board" in other_text
+    assert "get_pipeline_board with pipeline='Partnerships'" in other_text
     assert "more than 30 days" in other_text
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "says"),
+    [
+        ("pipeline_review", {"stalled_days": "abc"}, "Invalid arguments for prompt pipeline_review: stalled_days:"),
+        ("pipeline_review", {"stalled_days": "0"}, "greater than or equal to 1"),
+        ("log_follow_up", {"contact": "Ada"}, "summary: Field required"),
+        ("log_follow_up", {"contact": "Ada", "summary": "x", "due_date": "soon"}, "due_date:"),
+        ("pipeline_review", {"color": "red"}, "color: Extra inputs are not permitted"),
+        ("pipeline_rewiew", {}, "Unknown prompt 'pipeline_rewiew'; prompts: pipeline_review, log_follow_up."),
+    ],
+)
+async def test_a_bad_prompt_name_or_argument_is_an_invalid_params_error_saying_why(
+    client: Client, name: str, arguments: dict[str, str], says: str
+) -> None:
+    with pytest.raises(MCPError) as raised:
+        await client.get_prompt(name, arguments)
+
+    assert raised.value.code == -32602
+    assert says in raised.value.message
 
 
 async def test_the_follow_up_prompt_names_the_contact_and_the_tools_to_use(client: Client) -> None:

@@ -64,7 +64,7 @@ async def test_a_mode_hides_the_tools_it_does_not_allow(connect: Connect, mode: 
         ("no-delete", "delete_deal", {"deal_id": "x"}, "allows read, write tools only"),
         ("no-delete", "delete_stage", {"stage_id": "x"}, "allows read, write tools only"),
     ],
-)  # fmt: skip
+)
 async def test_a_mode_refuses_a_hidden_tool_called_by_name(
     connect: Connect, mode: str, tool: str, arguments: dict[str, Any], allows: str
 ) -> None:
@@ -84,7 +84,7 @@ async def test_no_delete_mode_still_creates_and_moves(connect: Connect) -> None:
     async with connect(Settings(mode="no-delete")) as client:
         created = await client.call_tool("create_task", {"title": "Follow up"})
         board = (await client.call_tool("get_pipeline_board", {})).structured_content or {}
-        deal_id = board["board"]["stages"][0]["deals"][0]["id"]
+        deal_id = board["stages"][0]["deals"][0]["id"]
         moved = await client.call_tool("move_deal_to_stage", {"deal_id": deal_id, "stage": "Proposal"})
 
     assert not created.is_error

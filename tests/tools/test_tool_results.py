@@ -18,7 +18,7 @@ from lava_crm_mcp.crm import CrmClient
 from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.settings import Settings
 from lava_crm_mcp.tools import TOOLS, Result
-from lava_crm_mcp.tools.render import RecordPage
+from lava_crm_mcp.tools.views import View
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ async def call_every_tool_once(client: Client) -> dict[str, CallToolResult]:
         await call(f"delete_{noun}", **{key: made["id"]})
     await call("list_pipelines")
     await call("create_pipeline", name="Renewals")
-    board = (await call("get_pipeline_board"))["board"]
+    board = await call("get_pipeline_board")
     stage = (await call("add_stage", name="Contacted"))["stage"]
     await call("rename_stage", stage_id=stage["id"], name="Reached out")
     await call("delete_stage", stage_id=stage["id"])
@@ -91,28 +91,28 @@ async def test_structured_content_validates_against_the_advertised_output_schema
 
 async def test_a_search_page_says_whether_more_exist_and_the_exact_next_call(client: Client) -> None:
     first = await client.call_tool("search_contacts", {})
-    second = await client.call_tool("search_contacts", {"page": 2})
+    second = await client.call_tool("search_contacts", {"cursor": "2"})
 
     one, two = ok(first), ok(second)
-    assert (one["page"], len(one["items"]), one["total"], one["has_more"]) == (1, 20, 25, True)
-    assert one["next_call"] == "search_contacts(page=2)"
-    assert text(first).splitlines()[0] == "contacts page 1: 20 of 25; more: search_contacts(page=2)"
-    assert (two["page"], len(two["items"]), two["has_more"], two["next_call"]) == (2, 5, False, None)
-    assert text(second).splitlines()[0] == "contacts page 2: 5 of 25; no more pages"
+    assert (len(one["items"]), one["total"], one["has_more"]) == (20, 25, True)
+    assert one["next_call"] == "search_contacts(cursor='2')"
+    assert text(first).splitlines()[0] == "contacts: 20 of 25; more: search_contacts(cursor='2')."
+    assert (len(two["items"]), two["has_more"], two["next_call"]) == (5, False, None)
+    assert text(second).splitlines()[0] == "contacts: 5 of 25; no more."
     assert not {row["id"] for row in one["items"]} & {row["id"] for row in two["items"]}
 
 
 async def test_the_next_call_repeats_the_query(client: Client) -> None:
     page = ok(await client.call_tool("search_contacts", {"query": "e"}))
 
-    assert page["next_call"] == "search_contacts(query='e', page=2)"
+    assert page["next_call"] == "search_contacts(query='e', cursor='2')"
 
 
 async def test_an_empty_search_says_so(client: Client) -> None:
     result = await client.call_tool("search_deals", {"query": "no such deal anywhere"})
 
     assert ok(result)["items"] == []
-    assert text(result) == "deals page 1: 0 of 0; no more pages"
+    assert text(result) == "deals: 0 of 0; no more."
 
 
 async def test_crm_free_text_is_stripped_of_invisible_and_control_characters(client: Client) -> None:
@@ -145,7 +145,7 @@ async def test_an_unexpected_exception_says_it_is_a_bug_and_what_to_do(
     async def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("adapter exploded")
 
-    monkeypatch.setattr(Records, "list", boom)
+    monkeypatch.setattr(Records, "page_with", boom)
 
     with caplog.at_level(logging.ERROR, logger="lava_crm_mcp.tools"):
         result = await client.call_tool("search_contacts", {})
@@ -162,10 +162,10 @@ async def test_an_unexpected_exception_says_it_is_a_bug_and_what_to_do(
 async def test_a_failure_while_rendering_the_result_is_also_reported_as_a_bug(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(self: Any) -> str:
+    def broken(*args: Any) -> str:
         raise ValueError("render exploded")
 
-    monkeypatch.setattr(RecordPage, "render", broken)
+    monkeypatch.setattr(View, "cells", broken)
 
     result = await client.call_tool("search_accounts", {})
 

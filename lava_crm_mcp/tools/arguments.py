@@ -1,0 +1,106 @@
+"""Tool arguments built from the noun table: search arguments (query, filters, sort, limit, cursor), and the
+flat body arguments of create/update, with the same names and rules as the CRM's fields.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic.fields import FieldInfo
+
+from lava_crm_mcp.crm import ResourceSpec
+from lava_crm_mcp.crm.filters import literal
+from lava_crm_mcp.crm.inputs import MONEY_PATTERN, Id
+from lava_crm_mcp.tools._shared import CursorArg, IdArg, LimitArg, QueryArg, ToolArgs
+
+__all__ = ["IdArgs", "SearchArgs", "body_args", "id_args", "search_args"]
+
+MONEY_ARG: Any = Annotated[str, StringConstraints(pattern=MONEY_PATTERN), Field(description="e.g. 1500.00")]
+# Arguments whose meaning a bare schema does not show.
+FIELD_NOTES = {
+    "account": "Account id.",
+    "contact": "Contact id.",
+    "opportunity": "Deal id.",
+    "lead": "Lead id.",
+    "case": "Case id.",
+    "contacts": "Contact ids.",
+    "pipeline_stage": "Stage id from get_pipeline_board; default: first stage of the default pipeline.",
+    "country": "ISO-2, e.g. US.",
+    "billing_country": "ISO-2, e.g. US.",
+    "currency": "ISO-4217, e.g. USD.",
+}
+LEAVE_OUT = {"deal": ("stage",)}  # the legacy enum: deals change stage through move_deal_to_stage only
+
+
+def _tool_type(annotation: Any) -> Any:
+    """An argument type from a body or filter type: money as a decimal string, ids bounded (checked later)."""
+    if annotation is Decimal:
+        return MONEY_ARG
+    if annotation == Id:
+        return IdArg
+    origin, members = get_origin(annotation), get_args(annotation)
+    if origin in (Union, UnionType):
+        return Union[tuple(_tool_type(member) for member in members)]  # noqa: UP007
+    if origin is list:
+        return list[_tool_type(members[0])]
+    return annotation
+
+
+class SearchArgs(ToolArgs):
+    """A search's arguments (fields per noun): query, the noun's filters, sort, limit and cursor."""
+
+    filter_names: ClassVar[tuple[str, ...]] = ()
+
+    def filters(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.filter_names if getattr(self, name) is not None}
+
+    def get(self, name: str) -> Any:
+        return getattr(self, name, None)
+
+
+def search_args(name: str, spec: ResourceSpec[Any, Any, Any]) -> type[SearchArgs]:
+    fields: dict[str, Any] = {"query": (QueryArg, None)}
+    for item in spec.filters:
+        fields[item.name] = (_tool_type(item.annotation) | None, Field(None, description=item.description or None))
+    if spec.sorts:
+        order = literal([sort.value for sort in spec.sorts])
+        fields["sort"] = (order | None, Field(None, description="Default: newest first."))
+    fields |= {"limit": (LimitArg, 20), "cursor": (CursorArg, None)}
+    model = create_model(f"{name}Arguments", __base__=SearchArgs, **fields)
+    model.filter_names = tuple(item.name for item in spec.filters)
+    return model
+
+
+class IdArgs(ToolArgs):
+    """Arguments of a tool that takes one record id (its field is named per noun)."""
+
+    def record_id(self) -> str:
+        return str(next(iter(self.model_dump().values())))
+
+
+def id_args(name: str, spec: ResourceSpec[Any, Any, Any]) -> type[IdArgs]:
+    params: dict[str, Any] = {f"{spec.noun}_id": (IdArg, ...)}
+    return create_model(f"{name}Arguments", __base__=IdArgs, **params)
+
+
+def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
+    """A tool argument from a request-body field: same name and rules; money as a plain decimal string."""
+    annotation: Any = field.annotation
+    if annotation is Decimal or any(arg is Decimal or Decimal in get_args(arg) for arg in get_args(annotation)):
+        annotation = MONEY_ARG if field.is_required() else MONEY_ARG | None
+    elif field.metadata:
+        annotation = Annotated[annotation, *field.metadata]
+    else:
+        annotation = _tool_type(annotation)
+    return annotation, Field(... if field.is_required() else None, description=FIELD_NOTES.get(name))
+
+
+def body_args(name: str, body: type[BaseModel], spec: ResourceSpec[Any, Any, Any], with_id: bool) -> type[ToolArgs]:
+    fields = {key: info for key, info in body.model_fields.items() if key not in LEAVE_OUT.get(spec.noun, ())}
+    required = {key for key, info in spec.create.model_fields.items() if info.is_required()}
+    params: dict[str, Any] = {f"{spec.noun}_id": (IdArg, ...)} if with_id else {}
+    params |= {key: _arg(key, info) for key, info in sorted(fields.items(), key=lambda item: item[0] not in required)}
+    return create_model(f"{name}Arguments", __base__=ToolArgs, **params)

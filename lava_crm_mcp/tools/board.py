@@ -1,0 +1,162 @@
+"""The bounded pipeline board: per stage its deal count and value per currency, and the first deals in column order.
+
+A board of 10,000 deals stays under 3,000 tokens: each column shows at most `limit` deals and the exact call that
+pages through that one column.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from lava_crm_mcp.crm import CrmClient, CrmNotFound
+from lava_crm_mcp.crm.board import Column
+from lava_crm_mcp.crm.models import DealCard, PipelineRef
+from lava_crm_mcp.crm.names import Ref
+from lava_crm_mcp.crm.stages import find_pipeline, find_stage
+from lava_crm_mcp.tools._shared import ToolArgs, ToolFailure, next_call
+from lava_crm_mcp.tools.render import Link, Result, one_line, values_line
+
+__all__ = ["BoardArgs", "BoardResult", "read_board"]
+
+DEFAULT_SHOWN = 8
+
+
+class BoardArgs(ToolArgs):
+    pipeline: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        Field(description="Pipeline id or name; omit for the default pipeline."),
+    ] = None
+    stage: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        Field(description="Show only this stage (id or name)."),
+    ] = None
+    offset: Annotated[int, Field(ge=0, le=1_000_000, description="With stage: deals of the column to skip.")] = 0
+    limit: Annotated[int, Field(ge=1, le=50, description="Deals shown per stage (default 8).")] = DEFAULT_SHOWN
+
+
+class BoardDeal(BaseModel):
+    id: str
+    name: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    account: Link | None = None
+
+
+class BoardStage(BaseModel):
+    """One column: its size and value over ALL its deals, and the deals shown."""
+
+    id: str
+    name: str
+    stage_type: str
+    deal_count: int
+    value: dict[str, str]
+    deals: list[BoardDeal]
+    more: str | None = None
+
+
+class BoardResult(Result):
+    pipeline: PipelineRef
+    deal_count: int
+    open_value: dict[str, str]
+    stages: list[BoardStage]
+
+    def render(self) -> str:
+        default = ", default" if self.pipeline.is_default else ""
+        head = f"{one_line(self.pipeline.name)} (pipeline {self.pipeline.id}{default}): {self.deal_count} deals"
+        lines = [head + (f"; open value {_money(self.open_value)}" if self.open_value else "")]
+        for stage in self.stages:
+            kind = "" if stage.stage_type == "open" else f" ({stage.stage_type})"
+            value = f", {_money(stage.value)}" if stage.value else ""
+            lines.append(f"{stage.id} | {one_line(stage.name)}{kind}: {stage.deal_count} deals{value}")
+            lines += [f"  {values_line(_deal_cells(deal))}" for deal in stage.deals]
+            if stage.more:
+                lines.append(f"  more: {stage.more}")
+        return "\n".join(lines)
+
+
+def _deal_cells(deal: BoardDeal) -> list[Any]:
+    amount = f"{deal.amount} {deal.currency or ''}".strip() if deal.amount else None
+    return [deal.id, deal.name, amount, deal.account]
+
+
+def _money(value: dict[str, str]) -> str:
+    return ", ".join(f"{amount} {currency}" for currency, amount in value.items())
+
+
+def _shown(value: dict[str, Decimal]) -> dict[str, str]:
+    return {currency: f"{total:.2f}" for currency, total in value.items()}
+
+
+def _total(columns: list[Column]) -> dict[str, str]:
+    sums: dict[str, Decimal] = {}
+    for column in columns:
+        for currency, amount in column.value().items():
+            sums[currency] = sums.get(currency, Decimal(0)) + amount
+    return _shown(dict(sorted(sums.items())))
+
+
+async def _pipeline_id(crm: CrmClient, a: BoardArgs) -> str | None:
+    """The pipeline asked for by id or name; else the one holding `stage` when that is a stage id; else default."""
+    if a.pipeline:
+        try:
+            return find_pipeline(await crm.pipelines.catalog(), a.pipeline).id
+        except CrmNotFound:  # newer than the cached catalog?
+            return find_pipeline(await crm.pipelines.list(), a.pipeline).id
+    if a.stage:
+        for pipeline in await crm.pipelines.catalog():
+            if any(stage.id == a.stage for stage in pipeline.stages):
+                return pipeline.id
+    return None
+
+
+def _chosen(columns: list[Column], a: BoardArgs, pipeline: PipelineRef) -> list[Column]:
+    if a.stage is None:
+        if a.offset:
+            raise ToolFailure("offset pages through one stage: pass stage (its id or name) as well.")
+        return columns
+    chosen = find_stage([column.stage for column in columns], a.stage, pipeline_name=pipeline.name)
+    return [column for column in columns if column.stage.id == chosen.id]
+
+
+def _more(column: Column, a: BoardArgs, pipeline: PipelineRef) -> str | None:
+    """The call for the next deals of this column, by names (they are unique in a pipeline, and short)."""
+    end = a.offset + a.limit
+    if end >= len(column.raw):
+        return None
+    arguments = {} if pipeline.is_default else {"pipeline": pipeline.name}
+    arguments |= {"stage": column.stage.name, "offset": end} | ({"limit": a.limit} if a.limit != DEFAULT_SHOWN else {})
+    return next_call("get_pipeline_board", arguments)
+
+
+def _deal(card: DealCard, names: dict[Ref, str | None]) -> BoardDeal:
+    account = Link(id=card.account, name=names.get(("accounts", card.account))) if card.account else None
+    return BoardDeal(id=card.id, name=card.name, amount=card.amount, currency=card.currency, account=account)
+
+
+async def read_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
+    """Read the board once, summarise every column, and name the accounts of the deals shown."""
+    board = await crm.pipelines.columns(await _pipeline_id(crm, a))
+    columns = _chosen(board.columns, a, board.pipeline)
+    shown = {column.stage.id: column.cards(a.offset, a.offset + a.limit) for column in columns}
+    cards = [card for deals in shown.values() for card in deals]
+    names = await crm.names([("accounts", card.account) for card in cards if card.account], known=cards)
+    stages = [
+        BoardStage(
+            id=column.stage.id,
+            name=column.stage.name,
+            stage_type=column.stage.stage_type,
+            deal_count=column.count,
+            value=_shown(column.value()),
+            deals=[_deal(card, names) for card in shown[column.stage.id]],
+            more=_more(column, a, board.pipeline),
+        )
+        for column in columns
+    ]
+    open_columns = [column for column in board.columns if column.stage.stage_type == "open"]
+    total = sum(column.count for column in board.columns)
+    return BoardResult(pipeline=board.pipeline, deal_count=total, open_value=_total(open_columns), stages=stages)

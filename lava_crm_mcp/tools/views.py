@@ -1,0 +1,231 @@
+"""How a record looks to the model: a compact row or a bounded record, references named, the board stage as truth.
+
+Each noun's view is generated from its entry in the noun table (`crm/resources.py`): the columns give the row, the
+wire model gives the record, the relations say which ids get names. A deal shows its board pipeline, stage and
+status; its legacy `stage` enum is never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast, get_args, get_origin
+
+from pydantic import BaseModel, create_model
+
+from lava_crm_mcp.crm import CrmClient, Pipeline, ResourceSpec
+from lava_crm_mcp.crm.filters import field_value
+from lava_crm_mcp.crm.models import Record
+from lava_crm_mcp.crm.names import Ref
+from lava_crm_mcp.crm.placement import Status, place
+from lava_crm_mcp.tools.render import Link, Parent, cell, one_line
+
+__all__ = ["LONG_TEXT", "SHORT_TEXT", "Namer", "View", "view"]
+
+LONG_TEXT = 2_000
+SHORT_TEXT = 300
+CELL_TEXT = 80
+MAX_LINKS = 20
+BOARD_ONLY = ("stage", "pipeline", "pipeline_stage", "is_closed")  # wire fields replaced by the board placement
+STAMPS = ("created_at", "updated_at")  # shown last: what a record is comes before when it was touched
+KINDS = {"opportunities": "deal", "cases": "case", "leads": "lead", "accounts": "account", "contacts": "contact"}
+
+
+def cut(text: str, limit: int) -> tuple[str, bool]:
+    return (text, False) if len(text) <= limit else (text[: limit - 1] + "…", True)
+
+
+@dataclass(frozen=True)
+class Namer:
+    """The names of every record a batch references, read once for the batch."""
+
+    names: dict[Ref, str | None]
+    pipelines: Sequence[Pipeline]
+
+    def link(self, path: str, record_id: Any) -> Link | None:
+        if record_id in (None, ""):
+            return None
+        return Link(id=str(record_id), name=self.names.get((path, str(record_id))))
+
+
+def _is_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list or any(get_origin(arg) is list for arg in get_args(annotation))
+
+
+@dataclass(frozen=True)
+class View:
+    """One noun as rows and records: their models, and how a wire record becomes each."""
+
+    spec: ResourceSpec[Any, Any, Any]
+    row: type[BaseModel]
+    record: type[BaseModel]
+
+    @property
+    def headers(self) -> list[str]:
+        return [column.header for column in self.spec.columns]
+
+    def refs(self, records: Iterable[Record], *, full: bool) -> list[Ref]:
+        """Every (path, id) the rows (or full records) of these records name."""
+        wanted = (
+            self.spec.relations
+            if full
+            else {
+                name: path
+                for column in self.spec.columns
+                for name in column.fields
+                if (path := self.spec.relations.get(name))
+            }
+        )
+        found: list[Ref] = []
+        for record in records:
+            for name, path in wanted.items():
+                value: Any = field_value(record, name)
+                ids = cast(list[Any], value)[:MAX_LINKS] if isinstance(value, list) else [value]
+                found += [(path, str(item)) for item in ids if item not in (None, "")]
+        return found
+
+    async def namer(self, crm: CrmClient, records: Sequence[Record], *, full: bool = False) -> Namer:
+        pipelines: list[Pipeline] = []
+        if self.spec.on_board and records:
+            stage_ids = {field_value(record, "pipeline_stage") for record in records} - {None, ""}
+
+            def stale(catalog: list[Pipeline]) -> bool:
+                return bool(stage_ids - {stage.id for pipeline in catalog for stage in pipeline.stages})
+
+            pipelines = await crm.pipelines.fresh_if(stale)
+        return Namer(await crm.names(self.refs(records, full=full), known=list(records)), pipelines)
+
+    def _value(self, record: Record, name: str, namer: Namer, notes: list[str] | None) -> Any:
+        path = self.spec.relations.get(name)
+        value = field_value(record, name)
+        if path is None:
+            if isinstance(value, str):
+                limit = LONG_TEXT if name in self.spec.long_text else SHORT_TEXT
+                value, was_cut = cut(value, limit if notes is not None else CELL_TEXT)
+                if was_cut and notes is not None:
+                    notes.append(f"{name} cut at {limit:,} of {len(field_value(record, name)):,} characters")
+            return value
+        if isinstance(value, list):
+            ids: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+            if len(ids) > MAX_LINKS and notes is not None:
+                notes.append(f"{name}: {MAX_LINKS} of {len(ids)} shown")
+            return [namer.link(path, item) for item in ids[:MAX_LINKS]]
+        return namer.link(path, value)
+
+    def _board(self, record: Record, namer: Namer) -> dict[str, Any]:
+        where = place(record, namer.pipelines)
+        pipeline = Link(id=where.pipeline.id, name=where.pipeline.name) if where.pipeline else None
+        stage = Link(id=where.stage.id, name=where.stage.name) if where.stage else None
+        return {"pipeline": pipeline, "stage": stage, "status": where.status}
+
+    def _parent(self, record: Record, fields: Sequence[str], namer: Namer) -> Parent | None:
+        for name in fields:
+            value: Any = field_value(record, name)
+            items = cast(list[Any], value) if isinstance(value, list) else [value]
+            first: Any = items[0] if items else None
+            if first not in (None, "", []):
+                path = self.spec.relations[name]
+                link = namer.link(path, first)
+                return Parent(kind=KINDS.get(path, path), id=str(first), name=link.name if link else None)
+        return None
+
+    def row_of(self, record: Record, namer: Namer) -> BaseModel:
+        data: dict[str, Any] = {}
+        for column in self.spec.columns:
+            if column.first_of:
+                data["parent"] = self._parent(record, column.fields, namer)
+                continue
+            for name in column.fields:
+                if self.spec.on_board and name in ("pipeline_stage", "status"):
+                    data |= self._board(record, namer)
+                else:
+                    data[name] = self._value(record, name, namer, None)
+        return self.row.model_validate(data)
+
+    def record_of(self, record: Record, namer: Namer) -> tuple[BaseModel, list[str]]:
+        notes: list[str] = []
+        data = {
+            name: self._value(record, name, namer, notes)
+            for name in self.record.model_fields
+            if name in type(record).model_fields and not (self.spec.on_board and name in BOARD_ONLY)
+        }
+        if self.spec.on_board:
+            data |= self._board(record, namer)
+        return self.record.model_validate(data), notes
+
+    def cells(self, row: BaseModel) -> list[Any]:
+        """The text cells of a row, one per column."""
+        values: list[Any] = []
+        for column in self.spec.columns:
+            if column.first_of:
+                values.append(getattr(row, "parent", None))
+                continue
+            names = ["stage" if name == "pipeline_stage" else name for name in column.fields]
+            values.append(" ".join(cell(getattr(row, name, None)) for name in names if getattr(row, name, None)))
+        return values
+
+    def text(self, record: BaseModel) -> str:
+        """`key=value; …` for the fields that carry something; references as `name (id)`."""
+        shown: list[str] = []
+        for key, value in record:
+            if key == "id" or value in (None, "", []):
+                continue
+            if isinstance(value, Link):
+                shown.append(f"{key}={_linked(value)}")
+            elif isinstance(value, list):
+                shown.append(f"{key}={', '.join(_linked(item) for item in value)}")  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+            else:
+                shown.append(f"{key}={one_line(value)}")
+        return "; ".join(shown)
+
+
+def _linked(value: Any) -> str:
+    return f"{one_line(value.name)} ({value.id})" if isinstance(value, Link) and value.name else cell(value)
+
+
+def _annotation(spec: ResourceSpec[Any, Any, Any], name: str) -> Any:
+    if name in spec.relations:
+        return list[Link] if _is_list(spec.model.model_fields[name].annotation) else Link | None
+    return spec.model.model_fields[name].annotation
+
+
+def _board_fields() -> dict[str, Any]:
+    return {"pipeline": (Link | None, None), "stage": (Link | None, None), "status": (Status | None, None)}
+
+
+def _row_model(spec: ResourceSpec[Any, Any, Any]) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for column in spec.columns:
+        if column.first_of:
+            fields["parent"] = (Parent | None, None)
+            continue
+        for name in column.fields:
+            if spec.on_board and name in ("pipeline_stage", "status"):
+                fields |= _board_fields()
+            else:
+                fields[name] = (_annotation(spec, name), ... if name == "id" else None)
+    return create_model(f"{spec.noun.title()}Row", **fields)
+
+
+def _record_model(spec: ResourceSpec[Any, Any, Any]) -> type[BaseModel]:
+    """Every field of the wire model (references as links), the board placement for deals, timestamps last."""
+    fields: dict[str, Any] = {}
+    for name, info in spec.model.model_fields.items():
+        if name in STAMPS or (spec.on_board and name in BOARD_ONLY):
+            continue
+        many = name in spec.relations and _is_list(info.annotation)
+        fields[name] = (_annotation(spec, name), ... if name == "id" else ([] if many else None))
+    if spec.on_board:
+        fields |= _board_fields()
+    fields |= {name: (_annotation(spec, name), None) for name in STAMPS}
+    return create_model(f"{spec.noun.title()}Record", **fields)
+
+
+_VIEWS: dict[str, View] = {}
+
+
+def view(spec: ResourceSpec[Any, Any, Any]) -> View:
+    """The view of a noun (built once)."""
+    if spec.path not in _VIEWS:
+        _VIEWS[spec.path] = View(spec, _row_model(spec), _record_model(spec))
+    return _VIEWS[spec.path]
