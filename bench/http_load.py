@@ -41,8 +41,11 @@ def http_server(workdir: Path, *, stateful: bool, start_timeout: float = 30.0) -
     """Run `lava-crm-mcp http --sandbox` on a free loopback port; yield its /mcp URL; always stop it."""
     port = free_port()
     args = [str(EXE), "http", "--host", "127.0.0.1", "--port", str(port), "--sandbox", str(workdir / "bench.sqlite3")]
-    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": os.environ.get("HOME", str(workdir)),
-           "LAVA_CRM_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": os.environ.get("HOME", str(workdir)),
+        "LAVA_CRM_LOG_LEVEL": "WARNING",
+    }
     log = workdir / "server.log"
     with log.open("wb") as err:
         process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments

@@ -1,6 +1,7 @@
-"""Count, offline, the o200k tokens a model sees per tool and for the whole tools/list; check the budget.
+"""Count, offline, the o200k tokens a model sees: per tool, the whole tools/list, and a 20-row page of each search.
 
-Run: python bench/tokens.py   (prints a table; exits 1 if a budget is exceeded)
+Run: python bench/tokens.py   (prints tables; exits 1 if a budget is exceeded)
+The board of a 10,000-deal pipeline is measured by bench/board.py.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lava_crm_mcp.settings import Settings
 CATALOG_BUDGET = 7_000
 PER_TOOL_BUDGET = 170
 SEARCH_RESULT_BUDGET = 1_200
+SEARCHES = ("contacts", "accounts", "leads", "deals", "tasks", "cases", "invoices")
 TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/"  # only tiktoken's cache key
 
 
@@ -54,14 +56,27 @@ def model_view(tool: dict[str, Any]) -> dict[str, Any]:
 
 
 async def measure() -> dict[str, Any]:
-    crm = CrmClient(Upstream("http://sandbox", SecretStr(SANDBOX_TOKEN)),
-                    transport=httpx.ASGITransport(app=create_app(seed="demo")))  # fmt: skip
+    crm = CrmClient(
+        Upstream("http://sandbox", SecretStr(SANDBOX_TOKEN)), transport=httpx.ASGITransport(app=create_app(seed="demo"))
+    )
     async with Client(build_server(Settings(), crm=crm)) as client:
-        tools = [tool.model_dump(mode="json", by_alias=True, exclude_none=True)
-                 for tool in (await client.list_tools()).tools]  # fmt: skip
-        result = await client.call_tool("search_contacts", {})
-    text = "".join(getattr(block, "text", "") for block in result.content)
-    return {"tools": tools, "search_text": text, "rows": len((result.structured_content or {}).get("items", []))}
+        tools = [
+            tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in (await client.list_tools()).tools
+        ]
+        searches: dict[str, tuple[str, int]] = {}
+        for noun in SEARCHES:
+            result = await client.call_tool(f"search_{noun}", {"limit": 20})
+            text = "".join(getattr(block, "text", "") for block in result.content)
+            searches[noun] = (text, len((result.structured_content or {}).get("items", [])))
+    return {"tools": tools, "searches": searches}
+
+
+def per_twenty_rows(enc: Any, text: str, rows: int) -> int:
+    """Tokens of a search page, scaled to 20 rows when the demo has fewer (header counted once)."""
+    head, *lines = text.splitlines()
+    body = sum(len(enc.encode(line)) + 1 for line in lines[1:])
+    fixed = len(enc.encode(head)) + len(enc.encode(lines[0] if lines else ""))
+    return fixed + round(body * 20 / max(rows, 1))
 
 
 def main() -> int:
@@ -71,7 +86,6 @@ def main() -> int:
     per_tool = {tool["name"]: len(enc.encode(compact(model_view(tool)))) for tool in tools}
     visible = len(enc.encode(compact({"tools": [model_view(tool) for tool in tools]})))
     payload = len(enc.encode(compact({"tools": tools})))
-    search = len(enc.encode(data["search_text"]))
     average = sum(per_tool.values()) / len(per_tool)
     width = max(map(len, per_tool))
     out = sys.stdout
@@ -81,8 +95,10 @@ def main() -> int:
     checks = [
         ("model-visible catalog", visible, CATALOG_BUDGET),
         ("average per tool", round(average, 1), PER_TOOL_BUDGET),
-        (f"search_contacts text ({data['rows']} rows)", search, SEARCH_RESULT_BUDGET),
     ]
+    for noun, (text, rows) in data["searches"].items():
+        label = f"search_{noun} text, 20 rows" + (f" (from {rows} demo rows)" if rows < 20 else "")
+        checks.append((label, per_twenty_rows(enc, text, rows), SEARCH_RESULT_BUDGET))
     out.write(f"\ntools: {len(tools)}; whole tools/list payload (with outputSchema, annotations): {payload}\n")
     for label, value, budget in checks:
         out.write(f"{label}: {value} (budget {budget}) {'ok' if value <= budget else 'OVER'}\n")
