@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol, cast
 
+from lava_crm_mcp.crm.ids import check_id
 from lava_crm_mcp.crm.models import Pipeline, Record
 
 __all__ = [
@@ -106,6 +107,7 @@ class RefIs:
 
     def condition(self, value: Any, env: Env) -> Condition:
         wanted = str(value)
+        check_id(wanted, self.name)
 
         def test(record: Record) -> bool:
             found = field_value(record, self.field)

@@ -31,8 +31,13 @@ def check_id(value: object, field: str = "id") -> str:
     return quote(value, safe="")
 
 
+DATE_ERRORS = frozenset({"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"})
+
+
 def explain(error: ErrorDetails) -> str:
     """A validation error in plain words: what a pattern means rather than the pattern itself."""
+    if error["type"] in DATE_ERRORS:
+        return "must be a date like 2026-01-31 (YYYY-MM-DD)"
     pattern = (error.get("ctx") or {}).get("pattern")
     return PATTERN_HINTS.get(str(pattern), error["msg"]) if pattern is not None else error["msg"]
 

@@ -31,7 +31,7 @@ ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
+MONEY_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"  # 12 digits in all, as the CRM stores money
 # What each pattern means, for error messages a person or a model can act on.
 PATTERN_HINTS = {
     ID_PATTERN: "must be an id exactly as returned by a search, get or list call",
@@ -48,7 +48,7 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=EMAIL_PA
 Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
 Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
 Money = Annotated[
-    Decimal, Field(ge=0, max_digits=14, decimal_places=2), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)
+    Decimal, Field(ge=0, max_digits=12, decimal_places=2), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)
 ]
 Percent = Annotated[int, Field(ge=0, le=100)]
 Date = dt.date

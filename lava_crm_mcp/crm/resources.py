@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
+
+from pydantic import StringConstraints
 
 from lava_crm_mcp.crm import inputs, models
 from lava_crm_mcp.crm.filters import AtLeast, AtMost, Choice, Equals, Flag, Matches, RefIs, Window
@@ -41,6 +43,9 @@ def _id(name: str, field_name: str, param: str, what: str) -> RefIs:
     return RefIs(name, field_name, param, f"{what} id.", annotation=inputs.Id)
 
 
+ANY_CASE_CURRENCY = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=inputs.CURRENCY_PATTERN)
+]
 OPEN_TASK = {"open": ("New", "In Progress")}
 OPEN_CASE = {"open": ("New", "Assigned", "Pending")}
 
@@ -147,7 +152,7 @@ OPPORTUNITIES = ResourceSpec(
         Column("stage", ("pipeline_stage",)),
         Column("status", ("status",)),
         Column("account", ("account",)),
-        Column("closed", ("closed_on",)),
+        Column("close", ("closed_on",)),
     ),
     filters=(
         _id("account_id", "account", "account", "Account"),
@@ -157,7 +162,7 @@ OPPORTUNITIES = ResourceSpec(
         DealStatus("status", ""),
         AtLeast("amount_min", "amount", "amount__gte", Decimal, ""),
         AtMost("amount_max", "amount", "amount__lte", Decimal, ""),
-        Equals("currency", "currency", "currency", "ISO code, e.g. EUR.", annotation=inputs.Currency),
+        Equals("currency", "currency", "currency", "ISO code, e.g. EUR.", annotation=ANY_CASE_CURRENCY),
         AtLeast("close_date_from", "closed_on", "closed_on__gte", dt.date, ""),
         AtMost("close_date_to", "closed_on", "closed_on__lte", dt.date, ""),
     ),

@@ -15,7 +15,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
-from lava_crm_mcp.crm.errors import CrmInvalid
+from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound
 from lava_crm_mcp.crm.filters import Condition, field_value, words
 from lava_crm_mcp.crm.models import Page, Record
 from lava_crm_mcp.crm.resources import Sort
@@ -74,7 +74,7 @@ class Plan:
     conditions: Sequence[Condition] = ()
     sort: Sort | None = None
 
-    def params(self, narrow: bool) -> dict[str, str]:
+    def _filter_params(self) -> dict[str, str]:
         sent: dict[str, str] = {}
         clashes: set[str] = set()
         for condition in self.conditions:
@@ -82,19 +82,31 @@ class Plan:
                 if key in sent and sent[key] != value:
                     clashes.add(key)  # two filters want different values: send neither, check both locally
                 sent[key] = value
-        params = {key: value for key, value in sent.items() if key not in clashes}
+        return {key: value for key, value in sent.items() if key not in clashes}
+
+    def params(self, narrow: bool) -> dict[str, str]:
+        params = self._filter_params()
         if self.text:
             params["search"] = max(words(self.text), key=len) if narrow else self.text
         if self.sort is not None:
             params["ordering"] = self.sort.ordering
         return params
 
-    def failures(self, record: Record) -> list[str]:
-        """The arguments whose check this record fails ("query" for the search text)."""
-        failed = [condition.arg for condition in self.conditions if not condition.test(record)]
-        if self.text and not self._text_matches(record):
+    def unsent(self) -> list[str]:
+        """Arguments with nothing to send (e.g. a stage name several pipelines share): they are checked here only."""
+        sent = self._filter_params()
+        return [c.arg for c in self.conditions if not any(sent.get(key) == value for key, value in c.params.items())]
+
+    def failures(self, record: Record, *, narrow: bool = False) -> list[str]:
+        """The arguments the CRM was asked to apply and this record fails ("query" for the search text)."""
+        local = set(self.unsent())
+        failed = [c.arg for c in self.conditions if c.arg not in local and not c.test(record)]
+        if self.text and not narrow and not self._text_matches(record):
             failed.insert(0, "query")
         return failed
+
+    def matches(self, record: Record) -> bool:
+        return all(condition.test(record) for condition in self.conditions) and self._text_matches(record)
 
     def _text_matches(self, record: Record) -> bool:
         values = [str(field_value(record, name) or "").casefold() for name in self.search_fields]
@@ -120,6 +132,8 @@ class Found(Generic[R]):
     next: Cursor | None = None
     ignored: list[str] = field(default_factory=list[str])
     """Arguments the CRM did not apply (found by the row checks); they were applied here."""
+    local: list[str] = field(default_factory=list[str])
+    """Arguments that could not be sent to the CRM (checked here only)."""
     stopped_early: bool = False
     """The scan hit its budget: more matches may exist beyond `next`."""
     sorted_here: bool = False
@@ -147,19 +161,21 @@ class _Scan(Generic[R]):
         return self.found.pages >= self.budget.pages or time.monotonic() - self.started >= self.budget.seconds
 
     async def page(self, number: int, narrow: bool) -> Page[R]:
-        page = await self.fetch(number, self.plan.params(narrow))
+        try:
+            page = await self.fetch(number, self.plan.params(narrow))
+        except CrmNotFound:
+            if number == 1:
+                raise
+            page = Page[R](items=[], page=number, has_more=False)  # records were deleted since: the list ends earlier
         self.found.pages += 1
         self.found.scanned += len(page.items)
         return page
 
-    def keep(self, rows: Sequence[R]) -> list[R]:
-        kept: list[R] = []
+    def keep(self, rows: Sequence[R], narrow: bool) -> list[R]:
+        """The rows that match; the arguments the CRM was sent but did not apply are noted as ignored."""
         for row in rows:
-            failed = self.plan.failures(row)
-            self.ignored.update(dict.fromkeys(failed))
-            if not failed:
-                kept.append(row)
-        return kept
+            self.ignored.update(dict.fromkeys(self.plan.failures(row, narrow=narrow)))
+        return [row for row in rows if self.plan.matches(row)]
 
     async def in_order(self, cursor: Cursor, first: Page[R] | None) -> Found[R]:
         """Pages as the CRM orders them: stop once `limit` rows match (the usual path)."""
@@ -169,7 +185,7 @@ class _Scan(Generic[R]):
             if number == cursor.page:
                 self.crm_total = page.total
             for index, row in enumerate(page.items[skip:], start=skip):
-                if self.keep([row]):
+                if self.keep([row], cursor.narrow):
                     self.found.items.append(row)
                     if len(self.found.items) == self.limit:
                         self.found.next = self.after(number, index, page, cursor.narrow)
@@ -187,7 +203,7 @@ class _Scan(Generic[R]):
         number, page = 1, None
         while True:
             page = await self.page(number, cursor.narrow)
-            rows += self.keep(page.items)
+            rows += self.keep(page.items, cursor.narrow)
             if not page.has_more or self.spent():
                 break
             number += 1
@@ -202,7 +218,7 @@ class _Scan(Generic[R]):
         self.found.next = Cursor(offset=offset + self.limit, narrow=cursor.narrow) if more else None
         self.found.sorted_here, self.found.stopped_early = True, not complete
         self.found.total = len(rows) if complete else None
-        self.found.ignored = list(self.ignored)
+        self.found.ignored, self.found.local = list(self.ignored), self.plan.unsent()
         return self.found
 
     @staticmethod
@@ -213,9 +229,11 @@ class _Scan(Generic[R]):
         return Cursor(number + 1, narrow=narrow) if page.has_more else None
 
     def finish(self, cursor: Cursor, *, exhausted: bool) -> Found[R]:
-        self.found.ignored = list(self.ignored)
+        """Say what the CRM did not apply, and a total only when it is known: the CRM's count of exactly this
+        query, or a count made here from a scan of every page."""
+        self.found.ignored, self.found.local = list(self.ignored), self.plan.unsent()
         from_start = cursor.page == 1 and cursor.skip == 0
-        if not self.ignored:
+        if not self.ignored and not self.found.local and not cursor.narrow:
             self.found.total = self.crm_total
         elif exhausted and from_start and self.found.next is None:
             self.found.total = len(self.found.items)

@@ -18,6 +18,7 @@ from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.stages import find_pipeline, find_stage
 from lava_crm_mcp.tools._shared import ToolArgs, ToolFailure, next_call
 from lava_crm_mcp.tools.render import Link, Result, one_line, values_line
+from lava_crm_mcp.tools.views import CELL_TEXT
 
 __all__ = ["BoardArgs", "BoardResult", "read_board"]
 
@@ -133,9 +134,13 @@ def _more(column: Column, a: BoardArgs, pipeline: PipelineRef) -> str | None:
     return next_call("get_pipeline_board", arguments)
 
 
+def _cut(text: str | None) -> str | None:
+    return text if text is None or len(text) <= CELL_TEXT else text[: CELL_TEXT - 1] + "…"
+
+
 def _deal(card: DealCard, names: dict[Ref, str | None]) -> BoardDeal:
-    account = Link(id=card.account, name=names.get(("accounts", card.account))) if card.account else None
-    return BoardDeal(id=card.id, name=card.name, amount=card.amount, currency=card.currency, account=account)
+    account = Link(id=card.account, name=_cut(names.get(("accounts", card.account)))) if card.account else None
+    return BoardDeal(id=card.id, name=_cut(card.name), amount=card.amount, currency=card.currency, account=account)
 
 
 async def read_board(crm: CrmClient, a: BoardArgs) -> BoardResult:

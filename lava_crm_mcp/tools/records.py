@@ -34,6 +34,8 @@ def _note(found: Found[Any]) -> str | None:
     notes: list[str] = []
     if found.ignored:
         notes.append(f"The CRM did not apply {', '.join(found.ignored)}; each row was checked here")
+    if found.local:
+        notes.append(f"{', '.join(found.local)} checked here, not by the CRM")
     if found.sorted_here:
         notes.append(f"The CRM ignored the order; sorted here among the {found.scanned} records read")
     if found.stopped_early:
@@ -153,7 +155,8 @@ def _created_model(v: View) -> type[Created[Any]]:
                 f"The CRM accepted the new {self.kind}{said} but returned no id, so it was not re-read. "
                 f"Do not create it again; find it with {self.find_with}."
             )
-        return f"Created {self.kind} {getattr(self.record, 'id', '')}: {v.text(self.record)}"
+        lines = [f"Created {self.kind} {getattr(self.record, 'id', '')}: {v.text(self.record)}"]
+        return "\n".join(lines + [f"({note})" for note in self.notes])
 
     model.render = render  # type: ignore[method-assign]
     return model
@@ -166,8 +169,12 @@ def create_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
 
     async def create(crm: CrmClient, a: ToolArgs) -> Created[Any]:
         made = await crm.records(spec.path).create(a.model_dump(exclude_none=True))
-        shown = v.record_of(made.record, await v.namer(crm, [made.record], full=True))[0] if made.record else None
-        return result(kind=spec.noun, record=shown, message=made.message, find_with=f"search_{spec.plural}")
+        shown, notes = None, list[str]()
+        if made.record is not None:
+            shown, notes = v.record_of(made.record, await v.namer(crm, [made.record], full=True))
+        return result(
+            kind=spec.noun, record=shown, notes=notes, message=made.message, find_with=f"search_{spec.plural}"
+        )
 
     return ToolSpec(
         name,

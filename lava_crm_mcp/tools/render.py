@@ -138,6 +138,7 @@ class Created(Result, Generic[T]):
 
     kind: str
     record: T | None
+    notes: list[str] = []
     message: str | None = None
     find_with: str | None = None
 

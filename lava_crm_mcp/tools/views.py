@@ -42,10 +42,12 @@ class Namer:
     names: dict[Ref, str | None]
     pipelines: Sequence[Pipeline]
 
-    def link(self, path: str, record_id: Any) -> Link | None:
+    def link(self, path: str, record_id: Any, limit: int = SHORT_TEXT) -> Link | None:
+        """The reference with its record's name (cut to `limit` characters, like any other text)."""
         if record_id in (None, ""):
             return None
-        return Link(id=str(record_id), name=self.names.get((path, str(record_id))))
+        name = self.names.get((path, str(record_id)))
+        return Link(id=str(record_id), name=cut(name, limit)[0] if name else None)
 
 
 def _is_list(annotation: Any) -> bool:
@@ -98,6 +100,7 @@ class View:
     def _value(self, record: Record, name: str, namer: Namer, notes: list[str] | None) -> Any:
         path = self.spec.relations.get(name)
         value = field_value(record, name)
+        limit = SHORT_TEXT if notes is not None else CELL_TEXT
         if path is None:
             if isinstance(value, str):
                 limit = LONG_TEXT if name in self.spec.long_text else SHORT_TEXT
@@ -109,8 +112,8 @@ class View:
             ids: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
             if len(ids) > MAX_LINKS and notes is not None:
                 notes.append(f"{name}: {MAX_LINKS} of {len(ids)} shown")
-            return [namer.link(path, item) for item in ids[:MAX_LINKS]]
-        return namer.link(path, value)
+            return [namer.link(path, item, limit) for item in ids[:MAX_LINKS]]
+        return namer.link(path, value, limit)
 
     def _board(self, record: Record, namer: Namer) -> dict[str, Any]:
         where = place(record, namer.pipelines)
@@ -125,7 +128,7 @@ class View:
             first: Any = items[0] if items else None
             if first not in (None, "", []):
                 path = self.spec.relations[name]
-                link = namer.link(path, first)
+                link = namer.link(path, first, CELL_TEXT)
                 return Parent(kind=KINDS.get(path, path), id=str(first), name=link.name if link else None)
         return None
 

@@ -70,7 +70,6 @@ async def test_update_returns_the_record_cut_the_same_way(client: Client, noun: 
     assert f"({CUT_NOTE})" in text(result).splitlines()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: create_* cuts a long description silently: Created has no notes")
 async def test_create_says_when_it_cut_the_description_it_returns(client: Client) -> None:
     result = await client.call_tool("create_deal", {"name": "Byron expansion", "description": LONG})
 
@@ -90,7 +89,6 @@ async def test_rows_cut_a_long_name_to_80_characters(client: Client, noun: str, 
     assert wide(1)[:80] not in text(result)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: rows cut their own long names but not the names of linked records")
 @pytest.mark.parametrize(("noun", "link"), [("contact", "account"), ("deal", "account"), ("invoice", "account")])
 async def test_rows_cut_a_long_linked_name_too(client: Client, noun: str, link: str) -> None:
     account = await create(client, "account", name=wide(0))
@@ -148,18 +146,7 @@ WIDEST: dict[str, Callable[[int, dict[str, str]], dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize(
-    "plural",
-    [
-        pytest.param(
-            plural,
-            marks=[pytest.mark.xfail(strict=True, reason="BUG: uncut linked names push 50 contact rows past 24k")]
-            if plural == "contacts"
-            else [],
-        )
-        for plural in WIDEST
-    ],
-)
+@pytest.mark.parametrize("plural", list(WIDEST))
 async def test_a_page_of_50_of_the_widest_records_stays_under_24000_characters(client: Client, plural: str) -> None:
     account = await create(client, "account", name=f"A{WIDE}")
     linked = {"account": account["id"], "deal": (await create(client, "deal", name=f"D{WIDE}"))["id"]}

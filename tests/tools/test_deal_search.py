@@ -189,9 +189,6 @@ async def test_following_next_call_over_close_dates_keeps_undated_deals_last(cli
     assert sorted(rows[5:]) == sorted(UNDATED)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: a next_call past the last CRM page (rows deleted meanwhile) is a 404 error"
-)
 async def test_following_next_call_after_rows_were_deleted_ends_with_an_empty_page(client: Client) -> None:
     first = await search(client, "search_contacts")
     for row in first["items"][:6]:
