@@ -150,32 +150,25 @@ class Matches:
     description: str
     annotation: Any = str
 
+    def same(self, found: str, wanted: str) -> bool:
+        return wanted in found
+
     def condition(self, value: Any, env: Env) -> Condition:
-        wanted = str(value).strip().casefold()
+        wanted = str(value).strip()
+        folded = wanted.casefold()
         return Condition(
             self.name,
-            {self.param: str(value).strip()},
-            lambda record: wanted in str(field_value(record, self.field) or "").casefold(),
+            {self.param: wanted},
+            lambda record: self.same(str(field_value(record, self.field) or "").casefold(), folded),
         )
 
 
 @dataclass(frozen=True)
-class Equals:
+class Equals(Matches):
     """The field equals this value (case-insensitive)."""
 
-    name: str
-    field: str
-    param: str
-    description: str
-    annotation: Any = str
-
-    def condition(self, value: Any, env: Env) -> Condition:
-        wanted = str(value).strip().casefold()
-        return Condition(
-            self.name,
-            {self.param: str(value).strip()},
-            lambda record: str(field_value(record, self.field) or "").casefold() == wanted,
-        )
+    def same(self, found: str, wanted: str) -> bool:
+        return found == wanted
 
 
 @dataclass(frozen=True)

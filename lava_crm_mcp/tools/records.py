@@ -108,8 +108,7 @@ def _record_result(v: View, related: type[BaseModel] | None) -> type[RecordResul
     model = create_model(f"{v.spec.noun.title()}Result", __base__=RecordResult[v.record], **fields)  # type: ignore[name-defined]
 
     def render(self: RecordResult[Any]) -> str:
-        lines = [f"{self.kind} {getattr(self.record, 'id', '')}: {v.text(self.record)}"]
-        lines += [f"({note})" for note in self.notes]
+        lines = v.lines(f"{self.kind} {getattr(self.record, 'id', '')}", self.record, self.notes)
         extra = getattr(self, "related", None)
         if isinstance(extra, RelatedLists):
             lines += extra.lines()
@@ -155,8 +154,7 @@ def _created_model(v: View) -> type[Created[Any]]:
                 f"The CRM accepted the new {self.kind}{said} but returned no id, so it was not re-read. "
                 f"Do not create it again; find it with {self.find_with}."
             )
-        lines = [f"Created {self.kind} {getattr(self.record, 'id', '')}: {v.text(self.record)}"]
-        return "\n".join(lines + [f"({note})" for note in self.notes])
+        return "\n".join(v.lines(f"Created {self.kind} {getattr(self.record, 'id', '')}", self.record, self.notes))
 
     model.render = render  # type: ignore[method-assign]
     return model

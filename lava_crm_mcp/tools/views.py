@@ -167,6 +167,10 @@ class View:
             values.append(" ".join(cell(getattr(row, name, None)) for name in names if getattr(row, name, None)))
         return values
 
+    def lines(self, head: str, record: BaseModel, notes: Sequence[str]) -> list[str]:
+        """`head: key=value; …`, then a line per note on what was cut."""
+        return [f"{head}: {self.text(record)}", *(f"({note})" for note in notes)]
+
     def text(self, record: BaseModel) -> str:
         """`key=value; …` for the fields that carry something; references as `name (id)`."""
         shown: list[str] = []

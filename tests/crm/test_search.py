@@ -46,8 +46,15 @@ class FakeCrm:
         page = int(params.get("page", "1"))
         chunk = rows[(page - 1) * PAGE : page * PAGE]
         more = page * PAGE < len(rows)
-        return httpx.Response(200, json={"count": len(rows), "next": f"{LIST}?page={page + 1}" if more else None,
-                                         "previous": None, "results": chunk})  # fmt: skip
+        return httpx.Response(
+            200,
+            json={
+                "count": len(rows),
+                "next": f"{LIST}?page={page + 1}" if more else None,
+                "previous": None,
+                "results": chunk,
+            },
+        )
 
     def _keeps(self, row: dict[str, Any], params: dict[str, str]) -> bool:
         if "account" in self.honours and "account" in params and row["account"] != params["account"]:
