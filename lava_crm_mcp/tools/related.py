@@ -28,7 +28,10 @@ def _search_call(item: RelatedSpec, record_id: str) -> str:
 
 
 class RelatedLists(BaseModel):
-    """Base of each noun's related lists; one field per kind, named after its label."""
+    """Base of each noun's related lists; one field per kind, named after its label.
+
+    In the text, a list leaves out the column that would only repeat the record it is listed under.
+    """
 
     specs: ClassVar[tuple[RelatedSpec, ...]] = ()
 
@@ -54,10 +57,13 @@ class RelatedLists(BaseModel):
     def lines(self) -> list[str]:
         lines: list[str] = []
         for item in self.specs:
-            value = getattr(self, _key(item))
-            if isinstance(value, Related):
-                target_view = view(resource(item.path))
-                lines += value.lines(item.label, target_view.headers, target_view.cells)
+            value: Related[Any] | None = getattr(self, _key(item))
+            if value is not None:
+                target = resource(item.path)
+                parent = next((getattr(f, "field", None) for f in target.filters if f.name == item.via), None)
+                keep = [i for i, column in enumerate(target.columns) if column.fields != (parent,)]
+                rows = [[cells[i] for i in keep] for cells in map(view(target).cells, value.items)]
+                lines += value.lines(item.label, [target.columns[i].header for i in keep], rows)
         return lines
 
 

@@ -101,12 +101,12 @@ class Related(BaseModel, Generic[T]):
     items: list[T]
     more: str | None = None
 
-    def lines(self, label: str, columns: Sequence[str], cells: Any) -> list[str]:
+    def lines(self, label: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
         total = f"{self.total}" if self.total is not None else f"{len(self.items)}+"
         head = f"{label} ({total})" + (f"; all: {self.more}" if self.more else "")
         if not self.items:
             return [f"{label}: none"]
-        return [head, *(f"  {line}" for line in table(columns, (cells(item) for item in self.items)))]
+        return [head, *(f"  {line}" for line in table(columns, rows))]
 
 
 class SearchPage(Result, Generic[T]):
