@@ -37,6 +37,7 @@ UNKNOWN_HINTS = {
     "stage": "A deal's stage changes only through move_deal_to_stage(deal_id, stage).",
     "pipeline_stage": "A deal's stage changes only through move_deal_to_stage(deal_id, stage).",
 }
+STAGE_ARGUMENT = "The deal's board stage is the stage argument (a stage id or name), with pipeline if not the default."
 Context = ServerRequestContext[AppState, Any]
 
 
@@ -57,7 +58,10 @@ def parse_arguments(spec: ToolSpec[Any], arguments: Mapping[str, Any]) -> ToolAr
     valid = list(spec.args.model_fields)
     unknown = [key for key in arguments if key not in valid]
     if unknown:
-        hints = " ".join(dict.fromkeys(UNKNOWN_HINTS[key] for key in unknown if key in UNKNOWN_HINTS))
+        staged = "stage" in valid  # create_deal: the stage is an argument there, by id or name
+        hints = " ".join(
+            dict.fromkeys(STAGE_ARGUMENT if staged else UNKNOWN_HINTS[key] for key in unknown if key in UNKNOWN_HINTS)
+        )
         raise ToolFailure(
             f"Unknown argument(s) {', '.join(map(repr, unknown))} for {spec.name}. "
             f"Valid arguments: {', '.join(valid) or 'none'}." + (f" {hints}" if hints else "")

@@ -54,11 +54,12 @@ def log_follow_up(a: LogFollowUpArgs) -> str:
     return (
         f"Log this interaction with {a.contact!r} and schedule a follow-up.\n"
         f"Interaction: {a.summary}\n"
-        "1. Find the contact with search_contacts (ask me if several match).\n"
-        "2. Append a dated one-line note to the contact's description with update_contact (keep the existing text).\n"
+        "1. Find the contact with search_contacts (ask me if several match); get_contact shows its account and deals.\n"
+        "2. Log the interaction with log_activity: kind call, email or meeting, a short subject, the details above, "
+        "contact_id, and deal_id if it was about one of the contact's deals. Never edit the contact's description.\n"
         f"3. Create a follow-up task with create_task: a short title, due_date {due}, contacts=[<contact id>], "
-        "and the account if the contact has one.\n"
-        "4. Reply with the contact, the note and the task id."
+        "and the account (and deal) if there is one.\n"
+        "4. Reply with the contact, the logged activity and the task id."
     )
 
 

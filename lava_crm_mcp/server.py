@@ -32,6 +32,7 @@ search_* finds records: `query` words must all match, filters (ids, status, date
 rows name linked records. Follow `next_call` for more. get_* shows one record with its related records.
 Deals sit on pipeline boards: get_pipeline_board shows each stage's count, value and first deals.
 Change a deal's stage only with move_deal_to_stage (stage id or name); add custom stages with add_stage.
+Log calls, emails, meetings and notes with log_activity; convert a lead with convert_lead. Both are safe to repeat.
 Relative dates (due=today, this_week) use the time zone {settings.timezone}; task results state today's date.
 Errors say what was wrong and what to call next."""
 

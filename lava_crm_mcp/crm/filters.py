@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -26,6 +27,7 @@ __all__ = [
     "FilterSpec",
     "Flag",
     "Matches",
+    "Prefix",
     "RefIs",
     "Window",
     "field_value",
@@ -169,6 +171,31 @@ class Equals(Matches):
 
     def same(self, found: str, wanted: str) -> bool:
         return found == wanted
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The field starts with the prefix of a kind (case-insensitive); a group value stands for several kinds."""
+
+    name: str
+    field: str
+    param: str
+    prefixes: Mapping[str, str]
+    description: str
+    groups: Mapping[str, Sequence[str]] = dataclasses.field(default_factory=dict[str, Sequence[str]])
+
+    @property
+    def annotation(self) -> Any:
+        return literal([*self.prefixes, *self.groups])
+
+    def condition(self, value: Any, env: Env) -> Condition:
+        starts = [self.prefixes[kind].casefold() for kind in self.groups.get(str(value), (str(value),))]
+        common = os.path.commonprefix(starts).strip()  # noqa: RUF071 (text prefixes, not paths)
+        return Condition(
+            self.name,
+            {self.param: common} if common else {},
+            lambda record: str(field_value(record, self.field) or "").casefold().startswith(tuple(starts)),
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from lava_crm_mcp.crm.filters import FilterSpec
 from lava_crm_mcp.crm.inputs import Body
 from lava_crm_mcp.crm.models import Record
 
-__all__ = ["Column", "Related", "ResourceSpec", "Sort"]
+__all__ = ["Column", "Members", "Related", "ResourceSpec", "Sort"]
 
 R = TypeVar("R", bound=Record)
 C = TypeVar("C", bound=Body)
@@ -39,6 +39,17 @@ class Related:
     path: str
     via: str
     preset: Mapping[str, str] = field(default_factory=dict[str, str])
+    sort: str | None = None
+
+
+@dataclass(frozen=True)
+class Members:
+    """Records of another noun that point at this one through `field`, edited from this one (an account's
+    contacts): its update tool takes `add_<arg>` / `remove_<arg>`."""
+
+    arg: str
+    path: str
+    field: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,9 @@ class ResourceSpec(Generic[R, C, U]):
     related: tuple[Related, ...] = ()
     sorts: tuple[Sort, ...] = ()
     long_text: tuple[str, ...] = ("description",)
+    natural_key: str | None = None
+    """A field that identifies a record to people (an email, a company name): creating a second is checked."""
+    members: tuple[Members, ...] = ()
     on_board: bool = False
     detail_keys: tuple[str, ...] = ()
     list_paths: tuple[Path, ...] = ()

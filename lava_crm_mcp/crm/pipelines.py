@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from lava_crm_mcp.crm import inputs
 from lava_crm_mcp.crm.board import Columns, read_columns
 from lava_crm_mcp.crm.envelopes import Ack, read_items, read_record, read_write
-from lava_crm_mcp.crm.errors import CrmNotFound, CrmProtocolError
+from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound, CrmProtocolError
 from lava_crm_mcp.crm.ids import check_id, validate_body
-from lava_crm_mcp.crm.models import Board, Opportunity, Pipeline, PipelineRef, Stage, StageMove
+from lava_crm_mcp.crm.models import Board, Opportunity, Pipeline, Stage, StageMove
 from lava_crm_mcp.crm.records import Records, Send
-from lava_crm_mcp.crm.stages import find_stage
+from lava_crm_mcp.crm.stages import find_pipeline, home_of, locate_stage
 
 __all__ = ["Pipelines"]
 
 Deals = Records[Opportunity, inputs.OpportunityCreate, inputs.OpportunityUpdate]
+T = TypeVar("T")
 MAX_PIPELINE_PAGES = 10
 CATALOG_TTL = 30.0
 MAX_SCOPES = 1_000
@@ -140,44 +141,51 @@ class Pipelines:
         return read_record(answer, Opportunity, detail_keys=("opportunity_obj",), what=f"deal {deal_id!r}")
 
     async def move_deal_to_stage(
-        self, deal_id: str, stage: str, *, above_id: str | None = None, below_id: str | None = None
+        self,
+        deal_id: str,
+        stage: str,
+        *,
+        pipeline: str | None = None,
+        above_id: str | None = None,
+        below_id: str | None = None,
     ) -> StageMove:
-        """Resolve `stage` (an id, or a name in the deal's own pipeline), move the deal, report from → to."""
+        """Resolve `stage` (an id or name in the deal's own pipeline, or in `pipeline` when named), move the deal,
+        report from → to. A stage of another pipeline is refused unless `pipeline` names it."""
+        if above_id and below_id:
+            raise CrmInvalid(
+                "Pass above_deal_id or below_deal_id, not both: the deal goes just above one deal or just below one.",
+                fields={"below_id": ["Not together with above_id."]},
+            )
         deal = await self._deals.get(deal_id)
-        try:
-            return await self._move(deal, stage, await self.catalog(), above_id, below_id)
-        except CrmNotFound:  # the cached catalog may predate a new stage: look once more, fresh
-            return await self._move(deal, stage, await self.list(), above_id, below_id)
 
-    async def _move(
-        self, deal: Opportunity, stage: str, pipelines: list[Pipeline], above_id: str | None, below_id: str | None
-    ) -> StageMove:
-        home = self._home(deal, pipelines)
-        current = next((column for column in home.stages if column.id == deal.pipeline_stage), None)
-        target, pipeline = self._target(home, stage, pipelines)
+        def resolve(pipelines: list[Pipeline]) -> tuple[Stage | None, Pipeline, Stage]:
+            home = home_of(deal.pipeline, deal.pipeline_stage, pipelines)
+            current = next((column for column in home.stages if column.id == deal.pipeline_stage), None)
+            return (current, *locate_stage(pipelines, stage, pipeline=pipeline, home=home))
+
+        current, target_pipeline, target = await self.resolved(resolve)
         moved = await self.move_deal(deal.id, target.id, above_id=above_id, below_id=below_id)
-        return StageMove(deal=moved, pipeline=pipeline, from_stage=current, to_stage=target)
+        return StageMove(deal=moved, pipeline=target_pipeline, from_stage=current, to_stage=target)
 
-    def _home(self, deal: Opportunity, pipelines: list[Pipeline]) -> Pipeline:
-        """The deal's pipeline: the one holding its stage, else the one it names, else the default."""
-        for pipeline in pipelines:
-            if deal.pipeline_stage in {stage.id for stage in pipeline.stages} or pipeline.id == deal.pipeline:
-                return pipeline
-        default = next((pipeline for pipeline in pipelines if pipeline.is_default), None)
-        if default is None:
-            raise CrmProtocolError("The CRM lists no pipelines, so the deal's stage cannot be resolved.")
-        return default
+    async def locate(self, stage: str, pipeline: str | None = None) -> tuple[Pipeline, Stage]:
+        """A stage by id (any pipeline) or by name (in `pipeline`, default: the default pipeline)."""
 
-    def _target(self, home: Pipeline, stage: str, pipelines: list[Pipeline]) -> tuple[Stage, PipelineRef]:
-        """A stage on the deal's board, or (by id) on another pipeline of the org."""
+        def resolve(pipelines: list[Pipeline]) -> tuple[Pipeline, Stage]:
+            by_id = [(p, s) for p in pipelines for s in p.stages if s.id == stage.strip() and pipeline is None]
+            return by_id[0] if by_id else locate_stage(pipelines, stage, pipeline=pipeline)
+
+        return await self.resolved(resolve)
+
+    async def find(self, pipeline: str) -> Pipeline:
+        """A pipeline by id or name."""
+        return await self.resolved(lambda pipelines: find_pipeline(pipelines, pipeline))
+
+    async def resolved(self, resolve: Callable[[list[Pipeline]], T]) -> T:
+        """`resolve(catalog)`; when it finds nothing, once more on a fresh read (the cache may predate a change)."""
         try:
-            return find_stage(home.stages, stage, pipeline_name=home.name), home
+            return resolve(await self.catalog())
         except CrmNotFound:
-            for other in pipelines:
-                hit = next((candidate for candidate in other.stages if candidate.id == stage.strip()), None)
-                if hit is not None:
-                    return hit, other
-            raise
+            return resolve(await self.list())
 
     async def _find_pipeline(self, pipeline_id: str | None, name: str) -> Pipeline:
         for pipeline in await self.list():

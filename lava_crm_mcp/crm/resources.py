@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, get_args
-
-from pydantic import StringConstraints
+from typing import Any
 
 from lava_crm_mcp.crm import inputs, models
-from lava_crm_mcp.crm.filters import AtLeast, AtMost, Choice, Equals, Flag, Matches, RefIs, Window
-from lava_crm_mcp.crm.noun import Column, Related, ResourceSpec, Sort
+from lava_crm_mcp.crm.filters import AtLeast, AtMost, Choice, Equals, Flag, Matches, Window
+from lava_crm_mcp.crm.kinds import ACTIVITY_KIND, ANY_CASE_CURRENCY, OPEN_CASE, OPEN_TASK, id_filter, values
+from lava_crm_mcp.crm.noun import Column, Members, Related, ResourceSpec, Sort
 from lava_crm_mcp.crm.placement import DealStatus, InStage, OnPipeline
 
 __all__ = [
@@ -35,20 +34,6 @@ __all__ = [
 ]
 
 
-def _values(literal: Any) -> tuple[str, ...]:
-    return tuple(str(value) for value in get_args(literal))
-
-
-def _id(name: str, field_name: str, param: str, what: str) -> RefIs:
-    return RefIs(name, field_name, param, f"{what} id.", annotation=inputs.Id)
-
-
-ANY_CASE_CURRENCY = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=inputs.CURRENCY_PATTERN)
-]
-OPEN_TASK = {"open": ("New", "In Progress")}
-OPEN_CASE = {"open": ("New", "Assigned", "Pending")}
-
 CONTACTS = ResourceSpec(
     "contacts",
     "contact",
@@ -57,6 +42,7 @@ CONTACTS = ResourceSpec(
     inputs.ContactCreate,
     inputs.ContactUpdate,
     label=("first_name", "last_name"),
+    natural_key="primary_email",
     search=("first_name", "last_name", "primary_email", "mobile_number", "organization"),
     matches="name, email, phone or organization",
     columns=(
@@ -67,13 +53,14 @@ CONTACTS = ResourceSpec(
         Column("account", ("account",)),
     ),
     filters=(
-        _id("account_id", "account", "account", "Account"),
+        id_filter("account_id", "account", "account", "Account"),
         Matches("email", "primary_email", "email", "Email or part of one."),
     ),
     relations={"account": "accounts"},
     related=(
         Related("deals", "opportunities", "contact_id"),
         Related("open tasks", "tasks", "contact_id", {"status": "open"}),
+        Related("activities", "tasks", "contact_id", {"kind": "activity"}, sort="due_date_desc"),
     ),
     detail_keys=("contact_obj",),
     list_paths=(("contact_obj_list",),),
@@ -87,6 +74,8 @@ ACCOUNTS = ResourceSpec(
     inputs.AccountCreate,
     inputs.AccountUpdate,
     label=("name",),
+    natural_key="name",
+    members=(Members("contact_ids", "contacts", "account"),),
     search=("name", "email", "website"),
     matches="name, email or website",
     columns=(
@@ -96,7 +85,7 @@ ACCOUNTS = ResourceSpec(
         Column("status", ("status",)),
     ),
     filters=(
-        Choice("industry", "industry", "industry", _values(inputs.Industry), ""),
+        Choice("industry", "industry", "industry", values(inputs.Industry), ""),
         Choice("status", "status", "status", ("open", "close"), ""),
     ),
     related=(
@@ -104,6 +93,7 @@ ACCOUNTS = ResourceSpec(
         Related("open deals", "opportunities", "account_id", {"status": "open"}),
         Related("open tasks", "tasks", "account_id", {"status": "open"}),
         Related("open cases", "cases", "account_id", {"status": "open"}),
+        Related("activities", "tasks", "account_id", {"kind": "activity"}, sort="due_date_desc"),
     ),
     detail_keys=("account_obj",),
     list_paths=(("active_accounts", "open_accounts"), ("closed_accounts", "close_accounts")),
@@ -116,6 +106,7 @@ LEADS = ResourceSpec(
     inputs.LeadCreate,
     inputs.LeadUpdate,
     label=("title",),
+    natural_key="email",
     search=("title", "first_name", "last_name", "email", "account_name"),
     matches="title, name, email or company",
     columns=(
@@ -127,10 +118,13 @@ LEADS = ResourceSpec(
         Column("source", ("source",)),
     ),
     filters=(
-        Choice("status", "status", "status", _values(inputs.LeadStatus), ""),
-        Choice("source", "source", "source", _values(inputs.LeadSource), ""),
+        Choice("status", "status", "status", values(inputs.LeadStatus), ""),
+        Choice("source", "source", "source", values(inputs.LeadSource), ""),
     ),
-    related=(Related("open tasks", "tasks", "lead_id", {"status": "open"}),),
+    related=(
+        Related("open tasks", "tasks", "lead_id", {"status": "open"}),
+        Related("activities", "tasks", "lead_id", {"kind": "activity"}, sort="due_date_desc"),
+    ),
     detail_keys=("lead_obj",),
     list_paths=(("open_leads", "open_leads"), ("close_leads", "close_leads")),
     count_paths=(("open_leads", "leads_count"), ("close_leads", "leads_count")),
@@ -155,8 +149,8 @@ OPPORTUNITIES = ResourceSpec(
         Column("close", ("closed_on",)),
     ),
     filters=(
-        _id("account_id", "account", "account", "Account"),
-        _id("contact_id", "contacts", "contacts", "Contact"),
+        id_filter("account_id", "account", "account", "Account"),
+        id_filter("contact_id", "contacts", "contacts", "Contact"),
         OnPipeline("pipeline", "Pipeline id or name."),
         InStage("stage", "Stage id or name (in `pipeline` if given)."),
         DealStatus("status", ""),
@@ -167,7 +161,10 @@ OPPORTUNITIES = ResourceSpec(
         AtMost("close_date_to", "closed_on", "closed_on__lte", dt.date, ""),
     ),
     relations={"account": "accounts", "contacts": "contacts"},
-    related=(Related("open tasks", "tasks", "deal_id", {"status": "open"}),),
+    related=(
+        Related("open tasks", "tasks", "deal_id", {"status": "open"}),
+        Related("activities", "tasks", "deal_id", {"kind": "activity"}, sort="due_date_desc"),
+    ),
     sorts=(
         Sort("amount_desc", "amount", descending=True),
         Sort("amount_asc", "amount"),
@@ -195,11 +192,11 @@ TASKS = ResourceSpec(
         Column("status", ("status",)),
         Column("priority", ("priority",)),
         Column("due", ("due_date",)),
-        Column("parent", ("opportunity", "case", "lead", "account", "contacts"), first_of=True),
+        Column("parent", ("opportunity", "case", "lead", "contacts", "account"), first_of=True),
     ),
     filters=(
-        Choice("status", "status", "status", _values(inputs.TaskStatus), "open: New or In Progress.", groups=OPEN_TASK),
-        Choice("priority", "priority", "priority", _values(inputs.TaskPriority), ""),
+        Choice("status", "status", "status", values(inputs.TaskStatus), "open: New or In Progress.", groups=OPEN_TASK),
+        Choice("priority", "priority", "priority", values(inputs.TaskPriority), ""),
         Window(
             "due",
             "due_date",
@@ -212,11 +209,12 @@ TASKS = ResourceSpec(
         ),
         AtLeast("due_from", "due_date", "due_date__gte", dt.date, ""),
         AtMost("due_to", "due_date", "due_date__lte", dt.date, ""),
-        _id("account_id", "account", "account", "Account"),
-        _id("deal_id", "opportunity", "opportunity", "Deal"),
-        _id("contact_id", "contacts", "contacts", "Contact"),
-        _id("lead_id", "lead", "lead", "Lead"),
-        _id("case_id", "case", "case", "Case"),
+        id_filter("account_id", "account", "account", "Account"),
+        id_filter("deal_id", "opportunity", "opportunity", "Deal"),
+        id_filter("contact_id", "contacts", "contacts", "Contact"),
+        id_filter("lead_id", "lead", "lead", "Lead"),
+        id_filter("case_id", "case", "case", "Case"),
+        ACTIVITY_KIND,
     ),
     relations={
         "account": "accounts",
@@ -252,15 +250,18 @@ CASES = ResourceSpec(
             "status",
             "status",
             "status",
-            _values(inputs.CaseStatus),
+            values(inputs.CaseStatus),
             "open: New, Assigned or Pending.",
             groups=OPEN_CASE,
         ),
-        Choice("priority", "priority", "priority", _values(inputs.CasePriority), ""),
-        _id("account_id", "account", "account", "Account"),
+        Choice("priority", "priority", "priority", values(inputs.CasePriority), ""),
+        id_filter("account_id", "account", "account", "Account"),
     ),
     relations={"account": "accounts", "contacts": "contacts"},
-    related=(Related("open tasks", "tasks", "case_id", {"status": "open"}),),
+    related=(
+        Related("open tasks", "tasks", "case_id", {"status": "open"}),
+        Related("activities", "tasks", "case_id", {"kind": "activity"}, sort="due_date_desc"),
+    ),
     detail_keys=("cases_obj", "case_obj"),
     list_paths=(("cases",),),
     count_paths=(("cases_count",),),
@@ -285,8 +286,8 @@ INVOICES = ResourceSpec(
         Column("account", ("account",)),
     ),
     filters=(
-        Choice("status", "status", "status", _values(inputs.InvoiceStatus), ""),
-        _id("account_id", "account", "account", "Account"),
+        Choice("status", "status", "status", values(inputs.InvoiceStatus), ""),
+        id_filter("account_id", "account", "account", "Account"),
         Flag(
             "unpaid",
             "status",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from lava_crm_mcp.crm.errors import UnknownPipeline, UnknownStage
+from lava_crm_mcp.crm.errors import CrmProtocolError, UnknownPipeline, UnknownStage
 from lava_crm_mcp.crm.models import Pipeline, Stage
 
-__all__ = ["find_pipeline", "find_stage", "normalize", "stages_named"]
+__all__ = ["find_pipeline", "find_stage", "home_of", "locate_stage", "normalize", "stages_named"]
 
 
 def normalize(name: str) -> str:
@@ -78,3 +78,51 @@ def stages_named(pipelines: Sequence[Pipeline], wanted: str, *, within: Pipeline
         valid=names,
         suggestion=suggestion,
     )
+
+
+def home_of(pipeline_id: str | None, stage_id: str | None, pipelines: Sequence[Pipeline]) -> Pipeline:
+    """A deal's pipeline: the one holding its stage, else the one it names, else the default."""
+    for pipeline in pipelines:
+        if stage_id in {stage.id for stage in pipeline.stages} or pipeline.id == pipeline_id:
+            return pipeline
+    default = next((pipeline for pipeline in pipelines if pipeline.is_default), None)
+    if default is None:
+        raise CrmProtocolError("The CRM lists no pipelines, so no stage can be resolved.")
+    return default
+
+
+def _elsewhere(pipelines: Sequence[Pipeline], wanted: str, besides: Pipeline) -> Pipeline | None:
+    """The other pipeline holding a stage with this id or name, if exactly one does."""
+    key = normalize(wanted)
+    others = [
+        p
+        for p in pipelines
+        if p.id != besides.id and any(s.id == wanted.strip() or normalize(s.name) == key for s in p.stages)
+    ]
+    return others[0] if len(others) == 1 else None
+
+
+def locate_stage(
+    pipelines: Sequence[Pipeline], wanted: str, *, pipeline: str | None = None, home: Pipeline | None = None
+) -> tuple[Pipeline, Stage]:
+    """A stage by id or name: in `pipeline` when named, else in `home` (the deal's own pipeline) or the default.
+
+    A stage of another pipeline is never taken silently: the error names that pipeline and how to ask for it.
+    """
+    if pipeline is not None:
+        chosen = find_pipeline(pipelines, pipeline)
+        return chosen, find_stage(chosen.stages, wanted, pipeline_name=chosen.name)
+    scope = home or home_of(None, None, pipelines)
+    try:
+        return scope, find_stage(scope.stages, wanted, pipeline_name=scope.name)
+    except UnknownStage as error:
+        other = _elsewhere(pipelines, wanted, scope)
+        if other is None:
+            raise
+        whose = "this deal's pipeline" if home is not None else "the default pipeline"
+        raise UnknownStage(
+            f"Stage {wanted.strip()!r} is in pipeline {other.name!r}, not in {whose} {scope.name!r} (stages: "
+            f"{_listed(error.valid)}). To use {other.name!r}, call again with pipeline={other.name!r}.",
+            valid=error.valid,
+            suggestion=None,
+        ) from None

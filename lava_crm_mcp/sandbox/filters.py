@@ -129,6 +129,15 @@ def contains(field: str, name: str) -> Param:
     return Param(name, f"instr(casefold({_json(field)}), ?) > 0", FOLDED, f"{field} contains this text, in any case.")
 
 
+def starts(field: str) -> Param:
+    return Param(
+        f"{field}__istartswith",
+        f"instr(casefold({_json(field)}), ?) = 1",
+        FOLDED,
+        f"{field} starts with this text, in any case.",
+    )
+
+
 def has(field: str) -> Param:
     test = f"EXISTS (SELECT 1 FROM json_each(records.data, {_path(field)}) AS item WHERE item.value = ?)"  # noqa: S608
     return Param(field, test, TEXT, f"The {field} list includes this id.")

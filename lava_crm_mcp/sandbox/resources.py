@@ -23,6 +23,7 @@ from .filters import (
     one_of,
     placed,
     searching,
+    starts,
 )
 
 
@@ -133,6 +134,7 @@ RESOURCES = (
             has("contacts"),
             exact("lead"),
             exact("case"),
+            starts("title"),
             *between("due_date", DAY),
         ),
         sorts=(by("due_date"), CREATED),

@@ -13,6 +13,7 @@ from lava_crm_mcp.tools._shared import DESTRUCTIVE, READ, WRITE, Tier, ToolArgs,
 from lava_crm_mcp.tools.pipelines import PIPELINE_TOOLS
 from lava_crm_mcp.tools.records import create_tool, delete_tool, get_tool, search_tool, update_tool
 from lava_crm_mcp.tools.render import Result, clean
+from lava_crm_mcp.tools.workflows import CONVERT_LEAD, LOG_ACTIVITY
 
 __all__ = [
     "DESTRUCTIVE",
@@ -44,6 +45,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
     create_tool("create_lead", LEADS),
     update_tool("update_lead", LEADS),
     delete_tool("delete_lead", LEADS),
+    CONVERT_LEAD,
     search_tool("search_deals", OPPORTUNITIES),
     get_tool("get_deal", OPPORTUNITIES),
     create_tool("create_deal", OPPORTUNITIES),
@@ -54,6 +56,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
     create_tool("create_task", TASKS),
     update_tool("update_task", TASKS),
     delete_tool("delete_task", TASKS),
+    LOG_ACTIVITY,
     search_tool("search_cases", CASES),
     get_tool("get_case", CASES),
     create_tool("create_case", CASES),

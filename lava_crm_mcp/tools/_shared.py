@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmRateLimited, UnknownPipeline, UnknownStage
 from lava_crm_mcp.crm.errors import CrmAuthError, CrmNotFound
+from lava_crm_mcp.crm.inputs import EMAIL_PATTERN
 from lava_crm_mcp.tools.render import Result
 
 __all__ = [
@@ -34,9 +35,9 @@ READ: Tier = "read"
 WRITE: Tier = "write"
 DESTRUCTIVE: Tier = "destructive"
 
-# Ids are checked against ID_PATTERN by the adapter before any request (with a message saying what a valid id is);
-# the schema only bounds them, which keeps ~50 copies of the pattern out of what the model reads.
-IdArg = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Ids are checked against ID_PATTERN (at most 64 characters) by the adapter before any request, with a message
+# saying what a valid id is; keeping ~60 copies of the pattern and bound out of what the model reads.
+IdArg = Annotated[str, StringConstraints(min_length=1)]
 QueryArg = Annotated[str | None, StringConstraints(max_length=200), Field(description="All words must match.")]
 LimitArg = Annotated[int, Field(ge=1, le=50)]
 CursorArg = Annotated[str | None, Field(description="Copy from next_call.")]
@@ -52,20 +53,31 @@ class ToolFailure(Exception):
     """A failure the model can act on: its message is the tool result's text."""
 
 
+# Still enforced, with a message saying what is valid; in the schema they only cost tokens.
+SELF_EVIDENT = {"minLength": 1, "pattern": EMAIL_PATTERN}
+
+
+def _trim(prop: dict[str, Any]) -> None:
+    prop.pop("title", None)
+    options: list[Any] = prop.get("anyOf", [])
+    if {"type": "null"} in options and len(options) == 2:
+        prop.pop("anyOf")
+        prop.update(next(option for option in options if option != {"type": "null"}))
+    if prop.get("default", 0) is None:
+        prop.pop("default")
+    for key, value in SELF_EVIDENT.items():
+        if prop.get(key) == value:
+            prop.pop(key)
+    if isinstance(prop.get("items"), dict):
+        _trim(prop["items"])
+
+
 def compact_schema(schema: dict[str, Any]) -> None:
-    """Trim what a model reads: no titles, `X | None` shown as `X`, no null defaults."""
+    """Trim what a model reads: no titles, `X | None` shown as `X`, no null defaults, no self-evident checks."""
     schema.pop("title", None)
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
     for prop in properties.values():
-        prop.pop("title", None)
-        options: list[Any] = prop.get("anyOf", [])
-        if {"type": "null"} in options and len(options) == 2:
-            prop.pop("anyOf")
-            prop.update(next(option for option in options if option != {"type": "null"}))
-        if prop.get("default", 0) is None:
-            prop.pop("default")
-        if prop.get("minLength") == 1:  # still enforced; an empty value is refused with a clear message
-            prop.pop("minLength")
+        _trim(prop)
 
 
 class ToolArgs(BaseModel):

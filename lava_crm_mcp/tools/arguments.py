@@ -16,7 +16,7 @@ from lava_crm_mcp.crm.filters import literal
 from lava_crm_mcp.crm.inputs import MONEY_PATTERN, Id
 from lava_crm_mcp.tools._shared import CursorArg, IdArg, LimitArg, QueryArg, ToolArgs
 
-__all__ = ["IdArgs", "SearchArgs", "body_args", "id_args", "search_args"]
+__all__ = ["BodyArgs", "IdArgs", "SearchArgs", "body_args", "edits", "id_args", "search_args"]
 
 MONEY_ARG: Any = Annotated[str, StringConstraints(pattern=MONEY_PATTERN), Field(description="e.g. 1500.00")]
 # Arguments whose meaning a bare schema does not show.
@@ -27,12 +27,12 @@ FIELD_NOTES = {
     "lead": "Lead id.",
     "case": "Case id.",
     "contacts": "Contact ids.",
-    "pipeline_stage": "Stage id from get_pipeline_board; default: first stage of the default pipeline.",
     "country": "ISO-2, e.g. US.",
     "billing_country": "ISO-2, e.g. US.",
     "currency": "ISO-4217, e.g. USD.",
 }
 LEAVE_OUT = {"deal": ("stage",)}  # the legacy enum: deals change stage through move_deal_to_stage only
+StageArg = Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 def _tool_type(annotation: Any) -> Any:
@@ -98,9 +98,58 @@ def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
     return annotation, Field(... if field.is_required() else None, description=FIELD_NOTES.get(name))
 
 
-def body_args(name: str, body: type[BaseModel], spec: ResourceSpec[Any, Any, Any], with_id: bool) -> type[ToolArgs]:
-    fields = {key: info for key, info in body.model_fields.items() if key not in LEAVE_OUT.get(spec.noun, ())}
+class BodyArgs(ToolArgs):
+    """A create's or update's arguments: the record's fields, plus arguments that are not fields (`extras`)."""
+
+    extras: ClassVar[tuple[str, ...]] = ()
+
+    def body(self, *exclude: str) -> dict[str, Any]:
+        """The fields to send, without the extras."""
+        return self.model_dump(exclude={*self.extras, *exclude}, exclude_none=True)
+
+    def get(self, name: str) -> Any:
+        return getattr(self, name, None)
+
+
+IdList = Annotated[list[IdArg] | None, Field(max_length=100)]
+
+
+def edits(field: str) -> tuple[str, str]:
+    """The arguments that add to and remove from a list of links: contacts -> add_contact_ids, remove_contact_ids."""
+    singular = field.removesuffix("s").removesuffix("_id")
+    return f"add_{singular}_ids", f"remove_{singular}_ids"
+
+
+def _is_list(info: FieldInfo) -> bool:
+    return any(get_origin(arg) is list for arg in (info.annotation, *get_args(info.annotation)))
+
+
+def _extras(spec: ResourceSpec[Any, Any, Any], update: bool) -> dict[str, Any]:
+    """Arguments that are not fields: list edits (update), the board stage (create a deal), allow_duplicate."""
+    extra: dict[str, Any] = {}
+    if update:
+        lists = [name for name, info in spec.update.model_fields.items() if name in spec.relations and _is_list(info)]
+        for name in [*lists, *(member.arg for member in spec.members)]:
+            add, remove = edits(name)
+            extra |= {add: (IdList, None), remove: (IdList, None)}
+        return extra
+    if spec.on_board:
+        extra["stage"] = (StageArg, Field(None, description="Stage id or name; default: first stage."))
+        extra["pipeline"] = (StageArg, Field(None, description="Pipeline id or name; default pipeline."))
+    if spec.natural_key:
+        described = Field(False, description=f"Create even if one with this {spec.natural_key} exists.")
+        extra["allow_duplicate"] = (bool, described)
+    return extra
+
+
+def body_args(name: str, body: type[BaseModel], spec: ResourceSpec[Any, Any, Any], with_id: bool) -> type[BodyArgs]:
+    extra = _extras(spec, update=with_id)
+    edited = {name for name in spec.relations if any(key.endswith(f"{name.removesuffix('s')}_ids") for key in extra)}
+    skip = {*LEAVE_OUT.get(spec.noun, ()), *edited, *(("pipeline_stage",) if spec.on_board else ())}
+    fields = {key: info for key, info in body.model_fields.items() if key not in skip}
     required = {key for key, info in spec.create.model_fields.items() if info.is_required()}
     params: dict[str, Any] = {f"{spec.noun}_id": (IdArg, ...)} if with_id else {}
     params |= {key: _arg(key, info) for key, info in sorted(fields.items(), key=lambda item: item[0] not in required)}
-    return create_model(f"{name}Arguments", __base__=ToolArgs, **params)
+    model = create_model(f"{name}Arguments", __base__=BodyArgs, **(params | extra))
+    model.extras = tuple(extra)
+    return model

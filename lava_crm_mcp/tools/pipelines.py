@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from lava_crm_mcp.crm import CrmClient, Pipeline, Stage
+from lava_crm_mcp.crm import CrmClient, CrmInvalid, Pipeline, Stage
 from lava_crm_mcp.crm.models import PipelineRef
 from lava_crm_mcp.crm.stages import find_pipeline
 from lava_crm_mcp.tools._shared import DESTRUCTIVE, READ, WRITE, IdArg, ToolArgs, ToolSpec
@@ -107,20 +107,32 @@ class AddStageArgs(ToolArgs):
     pipeline: PipelineArg = None
 
 
-class RenameStageArgs(ToolArgs):
-    stage_id: IdArg
+StageRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="Stage id, or name (in pipeline, default: the default pipeline)."),
+]
+
+
+class StageArgs(ToolArgs):
+    stage: StageRef
+    pipeline: PipelineArg = None
+
+
+class RenameStageArgs(StageArgs):
     name: Name
-
-
-class StageIdArgs(ToolArgs):
-    stage_id: IdArg
 
 
 class MoveArgs(ToolArgs):
     deal_id: IdArg
     stage: StageArg
+    pipeline: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        Field(description="Only to move the deal into another pipeline: its id or name."),
+    ] = None
     above_deal_id: IdArg | None = Field(None, description="Place just above this deal in the target stage.")
-    below_deal_id: IdArg | None = Field(None, description="Place just below this deal in the target stage.")
+    below_deal_id: IdArg | None = Field(None, description="Or just below this one.")
 
 
 async def list_pipelines(crm: CrmClient, _: NoArgs) -> PipelineList:
@@ -143,17 +155,38 @@ async def add_stage(crm: CrmClient, a: AddStageArgs) -> StageResult:
 
 
 async def rename_stage(crm: CrmClient, a: RenameStageArgs) -> StageResult:
-    return StageResult(stage=await crm.pipelines.rename_stage(a.stage_id, a.name))
+    _, stage = await crm.pipelines.locate(a.stage, a.pipeline)
+    return StageResult(stage=await crm.pipelines.rename_stage(stage.id, a.name))
 
 
-async def delete_stage(crm: CrmClient, a: StageIdArgs) -> StageDeleted:
-    await crm.pipelines.delete_stage(a.stage_id)
-    return StageDeleted(stage_id=a.stage_id)
+async def delete_stage(crm: CrmClient, a: StageArgs) -> StageDeleted:
+    pipeline, stage = await crm.pipelines.locate(a.stage, a.pipeline)
+    try:
+        await crm.pipelines.delete_stage(stage.id)
+    except CrmInvalid as exc:
+        raise await still_holding(crm, pipeline, stage, exc) from exc
+    return StageDeleted(stage_id=stage.id)
+
+
+async def still_holding(crm: CrmClient, pipeline: Pipeline, stage: Stage, exc: CrmInvalid) -> CrmInvalid:
+    """A refusal to delete a stage, with the deals still in it and the call that moves them out."""
+    column = next((c for c in (await crm.pipelines.columns(pipeline.id)).columns if c.stage.id == stage.id), None)
+    if column is None or not column.raw:
+        return exc
+    cards = column.cards(0, 10)
+    listed = "; ".join(f"{card.id} {one_line(card.name or '')}" for card in cards)
+    more = (
+        f" (and {column.count - len(cards)} more: get_pipeline_board shows them)" if column.count > len(cards) else ""
+    )
+    other = next((s.name for s in pipeline.stages if s.id != stage.id and s.stage_type == "open"), "another stage")
+    call = f"move_deal_to_stage(deal_id='{cards[0].id}', stage={other!r})"
+    message = f"{exc.message} Deals in {stage.name!r}: {listed}{more}. Move each out first, e.g. {call}."
+    return CrmInvalid(message, fields=exc.fields, status=exc.status)
 
 
 async def move_deal_to_stage(crm: CrmClient, a: MoveArgs) -> MoveResult:
     move = await crm.pipelines.move_deal_to_stage(
-        a.deal_id, a.stage, above_id=a.above_deal_id, below_id=a.below_deal_id
+        a.deal_id, a.stage, pipeline=a.pipeline, above_id=a.above_deal_id, below_id=a.below_deal_id
     )
     closed = bool(move.deal.is_closed) or move.to_stage.is_terminal
     return MoveResult(
@@ -216,7 +249,7 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
         "rename_stage",
         "Rename stage",
-        "Rename a stage by id.",
+        "Rename a stage (by id, or by name in a pipeline).",
         RenameStageArgs,
         StageResult,
         rename_stage,
@@ -227,8 +260,8 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
         "delete_stage",
         "Delete stage",
-        "Delete an empty open stage. Won and Lost cannot be deleted.",
-        StageIdArgs,
+        "Delete an empty open stage (by id, or by name in a pipeline). Won and Lost cannot be deleted.",
+        StageArgs,
         StageDeleted,
         delete_stage,
         DESTRUCTIVE,
@@ -238,7 +271,8 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
         "move_deal_to_stage",
         "Move deal to stage",
-        "Move a deal to a stage of its pipeline, by stage id or name. Moving to Won/Lost closes the deal.",
+        "Move a deal to a stage of its pipeline, by stage id or name; name pipeline only to move it into "
+        "another pipeline. Moving to Won/Lost closes the deal.",
         MoveArgs,
         MoveResult,
         move_deal_to_stage,

@@ -10,19 +10,27 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from lava_crm_mcp.crm import CrmClient, ResourceSpec
+from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, CrmNotFound, ResourceSpec, Stage
 from lava_crm_mcp.crm.filters import Window
 from lava_crm_mcp.crm.search import Found
 from lava_crm_mcp.tools._shared import (
     DESTRUCTIVE,
     READ,
     WRITE,
-    ToolArgs,
     ToolFailure,
     ToolSpec,
     next_call,
 )
-from lava_crm_mcp.tools.arguments import IdArgs, SearchArgs, body_args, id_args, search_args
+from lava_crm_mcp.tools.arguments import BodyArgs, IdArgs, SearchArgs, body_args, id_args, search_args
+from lava_crm_mcp.tools.edits import (
+    apply_members,
+    explain_refusal,
+    placed_deal,
+    plan_members,
+    refuse_duplicate,
+    target_stage,
+    with_list_edits,
+)
 from lava_crm_mcp.tools.related import RelatedLists, related_lists
 from lava_crm_mcp.tools.render import Created, Deleted, RecordResult, SearchPage, table
 from lava_crm_mcp.tools.views import View, view
@@ -165,19 +173,27 @@ def create_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     v = view(spec)
     result = _created_model(v)
 
-    async def create(crm: CrmClient, a: ToolArgs) -> Created[Any]:
-        made = await crm.records(spec.path).create(a.model_dump(exclude_none=True))
-        shown, notes = None, list[str]()
-        if made.record is not None:
-            shown, notes = v.record_of(made.record, await v.namer(crm, [made.record], full=True))
+    async def create(crm: CrmClient, a: BodyArgs) -> Created[Any]:
+        await refuse_duplicate(crm, spec, a)
+        target = await target_stage(crm, a.get("stage"), a.get("pipeline")) if spec.on_board else None
+        try:
+            made = await crm.records(spec.path).create(a.body())
+        except CrmInvalid as exc:
+            await explain_refusal(crm, spec, a, exc)
+            raise
+        shown, notes, record = None, list[str](), made.record
+        if record is not None:
+            record = await _placed(crm, record, target)
+            shown, notes = v.record_of(record, await v.namer(crm, [record], full=True))
         return result(
             kind=spec.noun, record=shown, notes=notes, message=made.message, find_with=f"search_{spec.plural}"
         )
 
+    duplicate = f" Refused if one with this {spec.natural_key} exists." if spec.natural_key else ""
     return ToolSpec(
         name,
         f"Create {spec.noun}",
-        f"Create {spec.article}.",
+        f"Create {spec.article}.{duplicate}",
         body_args(name, spec.create, spec, with_id=False),
         result,
         create,
@@ -186,24 +202,41 @@ def create_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     )
 
 
+async def _placed(crm: CrmClient, record: Any, target: Stage | None) -> Any:
+    """A new deal moved into the stage asked for; if that move fails, the deal exists and the message says so."""
+    try:
+        return await placed_deal(crm, record, target)
+    except CrmError as exc:
+        call = next_call("move_deal_to_stage", {"deal_id": record.id, "stage": target.id if target else None})
+        raise ToolFailure(
+            f"Created deal {record.id} but could not move it into its stage: {exc.message} "
+            f"Do not create it again; move it with {call}."
+        ) from exc
+
+
 def update_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     assert name == f"update_{spec.noun}", name
     v, id_field = view(spec), f"{spec.noun}_id"
     result = _record_result(v, None)
 
-    async def update(crm: CrmClient, a: ToolArgs) -> RecordResult[Any]:
-        changes = a.model_dump(exclude={id_field}, exclude_none=True)
-        if not changes:
+    async def update(crm: CrmClient, a: BodyArgs) -> RecordResult[Any]:
+        record_id, changes = getattr(a, id_field), a.body(id_field)
+        if not changes and not any(a.get(extra) for extra in a.extras):
             raise ToolFailure(f"Nothing to update: pass {id_field} and at least one field to change.")
-        record = await crm.records(spec.path).update(getattr(a, id_field), changes)
-        shown, notes = v.record_of(record, await v.namer(crm, [record], full=True))
-        return result(kind=spec.noun, record=shown, notes=notes)
+        relinks, unchanged = await plan_members(crm, spec, record_id, a)
+        notes = await with_list_edits(crm, spec, record_id, a, changes)
+        records = crm.records(spec.path)
+        record = await records.update(record_id, changes) if changes else await records.get(record_id)
+        notes += [*await apply_members(crm, relinks), *unchanged]
+        shown, cut = v.record_of(record, await v.namer(crm, [record], full=True))
+        return result(kind=spec.noun, record=shown, notes=notes + cut)
 
     extra = " Stage is not a field: use move_deal_to_stage." if spec.on_board else ""
+    links = " add_/remove_ ids edit links, keeping the rest." if spec.members or "contacts" in spec.relations else ""
     return ToolSpec(
         name,
         f"Update {spec.noun}",
-        f"Update {spec.article}; only the fields given change.{extra}",
+        f"Update {spec.article}; only the fields given change.{links}{extra}",
         body_args(name, spec.update, spec, with_id=True),
         result,
         update,
@@ -217,13 +250,16 @@ def delete_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     assert name == f"delete_{spec.noun}", name
 
     async def delete(crm: CrmClient, a: IdArgs) -> Deleted:
-        await crm.records(spec.path).delete(a.record_id())
+        try:
+            await crm.records(spec.path).delete(a.record_id())
+        except CrmNotFound:  # idempotent: deleting what is gone changes nothing, and says so
+            return Deleted(kind=spec.noun, id=a.record_id(), deleted=False)
         return Deleted(kind=spec.noun, id=a.record_id())
 
     return ToolSpec(
         name,
         f"Delete {spec.noun}",
-        f"Delete {spec.article} permanently.",
+        f"Delete {spec.article} permanently; one already gone is reported, not an error.",
         id_args(name, spec),
         Deleted,
         delete,

@@ -24,7 +24,8 @@ def _key(item: RelatedSpec) -> str:
 
 
 def _search_call(item: RelatedSpec, record_id: str) -> str:
-    return next_call(f"search_{resource(item.path).plural}", {item.via: record_id, **item.preset})
+    arguments = {item.via: record_id, **item.preset, "sort": item.sort}
+    return next_call(f"search_{resource(item.path).plural}", arguments)
 
 
 class RelatedLists(BaseModel):
@@ -41,7 +42,8 @@ class RelatedLists(BaseModel):
 
         async def one(item: RelatedSpec) -> None:
             target = resource(item.path)
-            hits = await crm.search(item.path, filters={item.via: record_id, **item.preset}, limit=SHOWN)
+            filters = {item.via: record_id, **item.preset}
+            hits = await crm.search(item.path, filters=filters, sort=item.sort, limit=SHOWN)
             target_view = view(target)
             namer = await target_view.namer(crm, hits.items)
             rows = [target_view.row_of(hit, namer) for hit in hits.items]

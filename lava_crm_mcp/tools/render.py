@@ -149,4 +149,6 @@ class Deleted(Result):
     deleted: bool = True
 
     def render(self) -> str:
+        if not self.deleted:
+            return f"No {self.kind} {self.id} to delete: it is already gone (or the id is wrong). Nothing changed."
         return f"Deleted {self.kind} {self.id}."

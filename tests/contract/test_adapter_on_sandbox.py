@@ -154,11 +154,13 @@ async def test_stage_names_resolve_only_inside_the_deals_pipeline(crm: CrmClient
     deal = await _create(crm, "opportunities")
     other = await crm.pipelines.create("Partners")
     custom = await crm.pipelines.add_stage(other.id, "Intro call")
-    with pytest.raises(UnknownStage) as raised:
-        await crm.pipelines.move_deal_to_stage(deal, "Intro call")
-    assert "Prospecting" in raised.value.valid
-    by_id = await crm.pipelines.move_deal_to_stage(deal, custom.id)
-    assert (by_id.pipeline.name, by_id.deal.pipeline) == ("Partners", other.id)
+    for stage in ("Intro call", custom.id):
+        with pytest.raises(UnknownStage) as raised:
+            await crm.pipelines.move_deal_to_stage(deal, stage)
+        assert "Prospecting" in raised.value.valid
+        assert "call again with pipeline='Partners'" in str(raised.value)
+    across = await crm.pipelines.move_deal_to_stage(deal, custom.id, pipeline="Partners")
+    assert (across.pipeline.name, across.deal.pipeline) == ("Partners", other.id)
 
 
 async def test_stage_writes_on_deals_are_refused_before_any_request(crm: CrmClient) -> None:

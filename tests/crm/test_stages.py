@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from lava_crm_mcp.crm import CrmClient, CrmNotFound, Stage, UnknownStage
+from lava_crm_mcp.crm import CrmClient, CrmInvalid, CrmNotFound, Stage, UnknownStage
 from lava_crm_mcp.crm.stages import find_stage
 
 STAGES = [
@@ -127,7 +127,26 @@ async def test_unknown_stage_name_moves_nothing(
 
 
 @pytest.mark.anyio
-async def test_stage_id_from_another_pipeline_is_found_through_the_pipeline_list(
+async def test_a_stage_of_another_pipeline_is_refused_naming_that_pipeline_and_how_to_ask_for_it(
+    client: CrmClient, on: Callable[..., respx.Route]
+) -> None:
+    on("GET", "opportunities/d-1/").respond(json=DEAL)
+    listed = on("GET", "deal-pipelines/")
+    listed.respond(json=PIPELINES)
+    move = on("PATCH", "deal-pipelines/deals/d-1/move/")
+
+    with pytest.raises(UnknownStage) as caught:
+        await client.pipelines.move_deal_to_stage("d-1", "s-9")
+
+    assert str(caught.value) == (
+        "Stage 's-9' is in pipeline 'Renewals', not in this deal's pipeline 'Sales Pipeline' (stages: 'Prospecting', "
+        "'Contacted', 'Meeting  Booked', 'Won', 'Lost'). To use 'Renewals', call again with pipeline='Renewals'."
+    )
+    assert move.call_count == 0
+
+
+@pytest.mark.anyio
+async def test_a_deal_moves_to_another_pipeline_when_the_call_names_it(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
@@ -136,7 +155,7 @@ async def test_stage_id_from_another_pipeline_is_found_through_the_pipeline_list
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
     move.respond(json=moved("s-9", pipeline="p-2"))
 
-    result = await client.pipelines.move_deal_to_stage("d-1", "s-9")
+    result = await client.pipelines.move_deal_to_stage("d-1", "up for renewal", pipeline="renewals")
 
     assert listed.call_count == 1
     assert json.loads(move.calls.last.request.content) == {"stage_id": "s-9"}
@@ -144,7 +163,16 @@ async def test_stage_id_from_another_pipeline_is_found_through_the_pipeline_list
     assert result.from_stage.id == "s-1"
     assert (result.to_stage.id, result.to_stage.name) == ("s-9", "Up for renewal")
     assert (result.pipeline.id, result.pipeline.name) == ("p-2", "Renewals")
-    assert result.deal.pipeline == "p-2"
+
+
+@pytest.mark.anyio
+async def test_above_and_below_together_are_refused_before_any_request(
+    client: CrmClient, crm_api: respx.MockRouter
+) -> None:
+    with pytest.raises(CrmInvalid, match="not both"):
+        await client.pipelines.move_deal_to_stage("d-1", "Won", above_id="d-2", below_id="d-3")
+
+    assert crm_api.calls.call_count == 0
 
 
 @pytest.mark.anyio

@@ -142,7 +142,7 @@ async def test_a_board_of_another_pipeline_pages_a_stage_by_names_or_by_the_stag
     partnerships = await board(client, "Partnerships")
     contacted = column(partnerships, "Contacted")
     for number in range(9):
-        arguments = {"name": f"Partner {number}", "pipeline_stage": contacted["id"]}
+        arguments = {"name": f"Partner {number}", "stage": "Contacted", "pipeline": "Partnerships"}
         ok(await client.call_tool("create_deal", arguments))
 
     by_name = column(await board(client, "Partnerships"), "Contacted")
@@ -178,24 +178,24 @@ async def test_add_stage_with_a_duplicate_name_is_refused(client: Client) -> Non
 async def test_rename_stage_renames_it_in_place(client: Client) -> None:
     proposal = column(await board(client), "Proposal")
 
-    result = await client.call_tool("rename_stage", {"stage_id": proposal["id"], "name": "Offer"})
+    result = await client.call_tool("rename_stage", {"stage": proposal["id"], "name": "Offer"})
 
     assert ok(result)["stage"]["name"] == "Offer"
     renamed = column(await board(client), "Offer")
     assert (renamed["id"], len(renamed["deals"])) == (proposal["id"], len(proposal["deals"]))
 
 
-async def test_rename_stage_of_an_unknown_id_says_where_stage_ids_are(client: Client) -> None:
-    message = failed(await client.call_tool("rename_stage", {"stage_id": "no-such-stage", "name": "Offer"}))
+async def test_rename_stage_of_an_unknown_stage_lists_the_stages(client: Client) -> None:
+    message = failed(await client.call_tool("rename_stage", {"stage": "no-such-stage", "name": "Offer"}))
 
-    assert "stage 'no-such-stage' was not found" in message
-    assert message.endswith("Stage ids are in list_pipelines and get_pipeline_board.")
+    assert "No stage 'no-such-stage' in pipeline 'Sales Pipeline'." in message
+    assert "Valid stages: 'Prospecting', 'Qualification', 'Proposal', 'Negotiation', 'Won', 'Lost'." in message
 
 
 async def test_delete_stage_removes_an_empty_open_stage(client: Client) -> None:
     added = ok(await client.call_tool("add_stage", {"name": "Contacted"}))["stage"]
 
-    result = await client.call_tool("delete_stage", {"stage_id": added["id"]})
+    result = await client.call_tool("delete_stage", {"stage": added["id"]})
 
     assert ok(result) == {"stage_id": added["id"], "deleted": True}
     assert "Contacted" not in [stage["name"] for stage in (await board(client))["stages"]]
@@ -212,7 +212,7 @@ async def test_delete_stage_removes_an_empty_open_stage(client: Client) -> None:
 async def test_delete_stage_refuses_won_lost_and_stages_holding_deals(client: Client, stage: str, says: str) -> None:
     before = await board(client)
 
-    message = failed(await client.call_tool("delete_stage", {"stage_id": column(before, stage)["id"]}))
+    message = failed(await client.call_tool("delete_stage", {"stage": column(before, stage)["id"]}))
 
     assert says in message
     assert await board(client) == before

@@ -248,8 +248,14 @@ async def test_delete_removes_the_record(client: Client, case: Noun) -> None:
     failed(await client.call_tool(f"get_{case.noun}", {case.id_key: made["id"]}))
 
 
-async def test_delete_of_a_missing_id_is_an_error_naming_the_search_tool(client: Client, case: Noun) -> None:
-    message = failed(await client.call_tool(f"delete_{case.noun}", {case.id_key: "no-such-id"}))
+async def test_deleting_what_is_already_gone_changes_nothing_and_says_so(client: Client, case: Noun) -> None:
+    made = await create(client, case)
+    first = ok(await client.call_tool(f"delete_{case.noun}", {case.id_key: made["id"]}))
 
-    assert f"{case.noun} 'no-such-id' was not found" in message
-    assert message.endswith(f"Find ids with search_{case.plural}.")
+    again = await client.call_tool(f"delete_{case.noun}", {case.id_key: made["id"]})
+
+    assert first["deleted"] is True
+    assert ok(again) == {"kind": case.noun, "id": made["id"], "deleted": False}
+    assert text(again) == (
+        f"No {case.noun} {made['id']} to delete: it is already gone (or the id is wrong). Nothing changed."
+    )

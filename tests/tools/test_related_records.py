@@ -36,9 +36,10 @@ async def test_get_account_lists_its_contacts_and_its_open_deals_tasks_and_cases
         "open_deals": (1, {"Platform expansion"}, None),
         "open_tasks": (2, {"Send platform expansion proposal", "Reproduce export timeout"}, None),
         "open_cases": (1, {"Dashboard export times out"}, None),
+        "activities": (0, set(), None),
     }
     heads = [line for line in shown.splitlines() if not line.startswith(" ")][1:]
-    assert heads == ["contacts (3)", "open deals (1)", "open tasks (2)", "open cases (1)"]
+    assert heads == ["contacts (3)", "open deals (1)", "open tasks (2)", "open cases (1)", "activities: none"]
 
 
 async def test_won_deals_completed_tasks_and_closed_cases_are_not_in_the_open_lists(client: Client) -> None:
@@ -49,6 +50,7 @@ async def test_won_deals_completed_tasks_and_closed_cases_are_not_in_the_open_li
         "open_deals": (1, {"Team licences"}, None),  # not the won "Onboarding services"
         "open_tasks": (1, {"Book discovery call with Hopper Systems"}, None),  # not the completed kick-off
         "open_cases": (0, set(), None),  # "How to add SSO users?" is closed
+        "activities": (0, set(), None),  # a completed task is not a logged activity
     }
     assert "open cases: none" in shown.splitlines()
 
@@ -104,7 +106,7 @@ async def test_get_deal_lists_its_open_tasks_and_names_its_contacts(
 
     got, shown = await get(client, "deal", IdOf("deals", deal))
 
-    assert listed(got["related"]) == {"open_tasks": (len(open_tasks), open_tasks, None)}
+    assert listed(got["related"]) == {"open_tasks": (len(open_tasks), open_tasks, None), "activities": (0, set(), None)}
     assert all(contact["name"] for contact in got["record"]["contacts"])
     assert ("open tasks: none" in shown.splitlines()) == (not open_tasks)
 
@@ -117,6 +119,7 @@ async def test_get_contact_lists_all_their_deals_and_their_open_tasks(client: Cl
     assert listed(got["related"]) == {
         "deals": (2, {"Platform expansion", "Starter plan"}, None),
         "open_tasks": (2, {"Send platform expansion proposal", "Reproduce export timeout"}, None),
+        "activities": (0, set(), None),
     }
 
 
@@ -135,6 +138,9 @@ async def test_get_lead_and_get_case_list_only_their_open_tasks(
 
     got, shown = await get(client, noun, record)
 
-    assert listed(got["related"]) == {"open_tasks": (2, {open_task, "Zq in flight"}, None)}
+    assert listed(got["related"]) == {
+        "open_tasks": (2, {open_task, "Zq in flight"}, None),
+        "activities": (0, set(), None),
+    }
     assert "open tasks (2)" in shown.splitlines()
     assert "Zq closed out" not in shown

@@ -141,5 +141,6 @@ async def test_the_follow_up_prompt_names_the_contact_and_the_tools_to_use(clien
     assert "'Ada Lovelace'" in text
     assert "Demo call went well" in text
     assert "due_date 2026-01-15" in text
-    for tool in ("search_contacts", "update_contact", "create_task"):
+    for tool in ("search_contacts", "log_activity", "create_task"):
         assert tool in text
+    assert "Never edit the contact's description." in text

@@ -25,7 +25,7 @@ async def listed(client: Client) -> list[str]:
 
 async def test_the_tool_list_is_the_inventory_in_order(client: Client) -> None:
     assert await listed(client) == NAMES
-    assert len(NAMES) == 42
+    assert len(NAMES) == 44
 
 
 async def test_every_tool_has_a_title_and_all_four_hints_matching_its_tier(client: Client) -> None:
@@ -62,7 +62,7 @@ async def test_a_mode_hides_the_tools_it_does_not_allow(connect: Connect, mode: 
         ("read-only", "move_deal_to_stage", {"deal_id": "x", "stage": "Won"}, "allows read tools only"),
         ("read-only", "delete_contact", {"contact_id": "x"}, "allows read tools only"),
         ("no-delete", "delete_deal", {"deal_id": "x"}, "allows read, write tools only"),
-        ("no-delete", "delete_stage", {"stage_id": "x"}, "allows read, write tools only"),
+        ("no-delete", "delete_stage", {"stage": "x"}, "allows read, write tools only"),
     ],
 )
 async def test_a_mode_refuses_a_hidden_tool_called_by_name(

@@ -66,8 +66,12 @@ async def call_every_tool_once(client: Client) -> dict[str, CallToolResult]:
     await call("create_pipeline", name="Renewals")
     board = await call("get_pipeline_board")
     stage = (await call("add_stage", name="Contacted"))["stage"]
-    await call("rename_stage", stage_id=stage["id"], name="Reached out")
-    await call("delete_stage", stage_id=stage["id"])
+    await call("rename_stage", stage=stage["id"], name="Reached out")
+    await call("delete_stage", stage="Reached out")
+    contact = (await call("search_contacts", query="Grace Hopper"))["items"][0]
+    await call("log_activity", kind="call", subject="Pricing questions", contact_id=contact["id"])
+    lead = (await call("search_leads", query="Data warehouse migration"))["items"][0]
+    await call("convert_lead", lead_id=lead["id"])
     await call("move_deal_to_stage", deal_id=board["stages"][0]["deals"][0]["id"], stage="Qualification")
     return results
 
