@@ -18,6 +18,8 @@ from lava_crm_mcp.context import AppState, crm_for
 from lava_crm_mcp.crm import CrmError
 from lava_crm_mcp.crm.ids import explain
 from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Result, Tier, ToolArgs, ToolFailure, ToolSpec, clean, translate
+from lava_crm_mcp.tools.confirm import Confirmations
+from lava_crm_mcp.tools.deletes import two_phase
 
 __all__ = ["ToolServer"]
 
@@ -88,10 +90,13 @@ def failure(text: str) -> types.CallToolResult:
 class ToolServer:
     """The enabled tools of one server, and the reason each disabled tool is refused."""
 
-    def __init__(self, tools: Sequence[ToolSpec[Any]], refused: Mapping[str, str]) -> None:
+    def __init__(
+        self, tools: Sequence[ToolSpec[Any]], refused: Mapping[str, str], confirmations: Confirmations | None
+    ) -> None:
         self.enabled = {spec.name: spec for spec in tools if spec.name not in refused}
         self.refused = dict(refused)
         self.listing = [sdk_tool(spec) for spec in self.enabled.values()]
+        self.confirmations = confirmations
 
     async def list_tools(self, ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=self.listing)
@@ -122,6 +127,9 @@ class ToolServer:
 
     async def _run(self, ctx: Context, spec: ToolSpec[Any], args: ToolArgs) -> Result:
         try:
-            return await spec.handler(crm_for(ctx), args)
+            crm = crm_for(ctx)
+            if self.confirmations is not None and spec.preview is not None:
+                return await two_phase(spec, crm, args, self.confirmations)
+            return await spec.handler(crm, args)
         except CrmError as exc:
             raise translate(exc, spec) from exc

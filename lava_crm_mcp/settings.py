@@ -59,8 +59,10 @@ class Settings(BaseSettings):
         default="INFO", validation_alias="LAVA_CRM_LOG_LEVEL"
     )
     timezone: str = Field(default="UTC", validation_alias="LAVA_CRM_TIMEZONE")
+    confirm_deletes: bool = Field(default=True, validation_alias="LAVA_CRM_CONFIRM_DELETES")
+    confirm_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_SECRET")
 
-    @field_validator("secret_key", "crm_token")
+    @field_validator("secret_key", "crm_token", "confirm_secret")
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         """An empty variable (`LAVA_SECRET_KEY=`) is no credential, not an empty one."""

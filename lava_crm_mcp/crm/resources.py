@@ -256,6 +256,7 @@ CASES = ResourceSpec(
         ),
         Choice("priority", "priority", "priority", values(inputs.CasePriority), ""),
         id_filter("account_id", "account", "account", "Account"),
+        id_filter("contact_id", "contacts", "contacts", "Contact"),
     ),
     relations={"account": "accounts", "contacts": "contacts"},
     related=(
@@ -288,6 +289,7 @@ INVOICES = ResourceSpec(
     filters=(
         Choice("status", "status", "status", values(inputs.InvoiceStatus), ""),
         id_filter("account_id", "account", "account", "Account"),
+        id_filter("contact_id", "contact", "contact", "Contact"),
         Flag(
             "unpaid",
             "status",

@@ -146,7 +146,7 @@ RESOURCES = (
         models.CaseRecord,
         search=("name", "description"),
         refs={"account": "accounts", "contacts": "contacts"},
-        filters=(exact("status"), one_of("status"), exact("priority"), exact("account")),
+        filters=(exact("status"), one_of("status"), exact("priority"), exact("account"), has("contacts")),
     ),
     Resource(
         "invoices",

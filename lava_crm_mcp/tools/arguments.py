@@ -14,7 +14,7 @@ from pydantic.fields import FieldInfo
 from lava_crm_mcp.crm import ResourceSpec
 from lava_crm_mcp.crm.filters import literal
 from lava_crm_mcp.crm.inputs import MONEY_PATTERN, Id
-from lava_crm_mcp.tools._shared import CursorArg, IdArg, LimitArg, QueryArg, ToolArgs
+from lava_crm_mcp.tools._shared import ConfirmArg, CursorArg, IdArg, LimitArg, Lookup, QueryArg, ToolArgs
 
 __all__ = ["BodyArgs", "IdArgs", "SearchArgs", "body_args", "edits", "id_args", "search_args"]
 
@@ -32,7 +32,7 @@ FIELD_NOTES = {
     "currency": "ISO-4217, e.g. USD.",
 }
 LEAVE_OUT = {"deal": ("stage",)}  # the legacy enum: deals change stage through move_deal_to_stage only
-StageArg = Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+StageArg = Lookup | None
 
 
 def _tool_type(annotation: Any) -> Any:
@@ -80,9 +80,14 @@ class IdArgs(ToolArgs):
     def record_id(self) -> str:
         return str(next(iter(self.model_dump().values())))
 
+    def confirmation(self) -> str | None:
+        return getattr(self, "confirm", None)
 
-def id_args(name: str, spec: ResourceSpec[Any, Any, Any]) -> type[IdArgs]:
+
+def id_args(name: str, spec: ResourceSpec[Any, Any, Any], *, confirm: bool = False) -> type[IdArgs]:
     params: dict[str, Any] = {f"{spec.noun}_id": (IdArg, ...)}
+    if confirm:
+        params["confirm"] = (ConfirmArg, None)
     return create_model(f"{name}Arguments", __base__=IdArgs, **params)
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from lava_crm_mcp.crm import CrmClient, CrmNotFound
 from lava_crm_mcp.crm.board import Column
 from lava_crm_mcp.crm.models import DealCard, PipelineRef
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.stages import find_pipeline, find_stage
-from lava_crm_mcp.tools._shared import ToolArgs, ToolFailure, next_call
+from lava_crm_mcp.tools._shared import Lookup, PipelineArg, ToolArgs, ToolFailure, next_call
 from lava_crm_mcp.tools.render import Link, Result, one_line, values_line
 from lava_crm_mcp.tools.views import CELL_TEXT
 
@@ -26,16 +26,8 @@ DEFAULT_SHOWN = 8
 
 
 class BoardArgs(ToolArgs):
-    pipeline: Annotated[
-        str | None,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-        Field(description="Pipeline id or name; omit for the default pipeline."),
-    ] = None
-    stage: Annotated[
-        str | None,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-        Field(description="Show only this stage (id or name)."),
-    ] = None
+    pipeline: PipelineArg = None
+    stage: Annotated[Lookup | None, Field(description="Show only this stage (id or name).")] = None
     offset: Annotated[int, Field(ge=0, le=1_000_000, description="With stage: deals of the column to skip.")] = 0
     limit: Annotated[int, Field(ge=1, le=50, description="Deals shown per stage (default 8).")] = DEFAULT_SHOWN
 

@@ -4,36 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from lava_crm_mcp.crm import CrmClient, CrmInvalid, Pipeline, Stage
+from lava_crm_mcp.crm import CrmClient, Pipeline, Stage
 from lava_crm_mcp.crm.models import PipelineRef
 from lava_crm_mcp.crm.stages import find_pipeline
-from lava_crm_mcp.tools._shared import DESTRUCTIVE, READ, WRITE, IdArg, ToolArgs, ToolSpec
+from lava_crm_mcp.tools._shared import CUSTOMER_TEXT, READ, WRITE, IdArg, Lookup, PipelineArg, ToolArgs, ToolSpec
 from lava_crm_mcp.tools.board import BoardArgs, BoardResult, read_board
 from lava_crm_mcp.tools.render import Result, one_line
+from lava_crm_mcp.tools.stage_deletes import DELETE_STAGE, StageArgs
 
 __all__ = [
     "add_stage",
     "create_pipeline",
-    "delete_stage",
     "get_pipeline_board",
     "list_pipelines",
     "move_deal_to_stage",
     "rename_stage",
 ]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-StageArg = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    Field(description="Stage id, or stage name in the deal's pipeline (e.g. 'Won')."),
-]
-PipelineArg = Annotated[
-    str | None,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    Field(description="Pipeline id or name; omit for the default pipeline."),
-]
+Name = Lookup
+StageArg = Annotated[Lookup, Field(description="Stage id, or stage name in the deal's pipeline (e.g. 'Won').")]
 
 
 def _stage_line(stage: Stage) -> str:
@@ -68,14 +59,6 @@ class StageResult(Result):
         return f"Stage {self.stage.id}: {one_line(self.stage.name)} ({self.stage.stage_type})."
 
 
-class StageDeleted(Result):
-    stage_id: str
-    deleted: bool = True
-
-    def render(self) -> str:
-        return f"Deleted stage {self.stage_id}."
-
-
 class MoveResult(Result):
     deal_id: str
     deal_name: str | None
@@ -107,18 +90,6 @@ class AddStageArgs(ToolArgs):
     pipeline: PipelineArg = None
 
 
-StageRef = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    Field(description="Stage id, or name (in pipeline, default: the default pipeline)."),
-]
-
-
-class StageArgs(ToolArgs):
-    stage: StageRef
-    pipeline: PipelineArg = None
-
-
 class RenameStageArgs(StageArgs):
     name: Name
 
@@ -127,9 +98,7 @@ class MoveArgs(ToolArgs):
     deal_id: IdArg
     stage: StageArg
     pipeline: Annotated[
-        str | None,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-        Field(description="Only to move the deal into another pipeline: its id or name."),
+        Lookup | None, Field(description="Only to move the deal into another pipeline: its id or name.")
     ] = None
     above_deal_id: IdArg | None = Field(None, description="Place just above this deal in the target stage.")
     below_deal_id: IdArg | None = Field(None, description="Or just below this one.")
@@ -157,31 +126,6 @@ async def add_stage(crm: CrmClient, a: AddStageArgs) -> StageResult:
 async def rename_stage(crm: CrmClient, a: RenameStageArgs) -> StageResult:
     _, stage = await crm.pipelines.locate(a.stage, a.pipeline)
     return StageResult(stage=await crm.pipelines.rename_stage(stage.id, a.name))
-
-
-async def delete_stage(crm: CrmClient, a: StageArgs) -> StageDeleted:
-    pipeline, stage = await crm.pipelines.locate(a.stage, a.pipeline)
-    try:
-        await crm.pipelines.delete_stage(stage.id)
-    except CrmInvalid as exc:
-        raise await still_holding(crm, pipeline, stage, exc) from exc
-    return StageDeleted(stage_id=stage.id)
-
-
-async def still_holding(crm: CrmClient, pipeline: Pipeline, stage: Stage, exc: CrmInvalid) -> CrmInvalid:
-    """A refusal to delete a stage, with the deals still in it and the call that moves them out."""
-    column = next((c for c in (await crm.pipelines.columns(pipeline.id)).columns if c.stage.id == stage.id), None)
-    if column is None or not column.raw:
-        return exc
-    cards = column.cards(0, 10)
-    listed = "; ".join(f"{card.id} {one_line(card.name or '')}" for card in cards)
-    more = (
-        f" (and {column.count - len(cards)} more: get_pipeline_board shows them)" if column.count > len(cards) else ""
-    )
-    other = next((s.name for s in pipeline.stages if s.id != stage.id and s.stage_type == "open"), "another stage")
-    call = f"move_deal_to_stage(deal_id='{cards[0].id}', stage={other!r})"
-    message = f"{exc.message} Deals in {stage.name!r}: {listed}{more}. Move each out first, e.g. {call}."
-    return CrmInvalid(message, fields=exc.fields, status=exc.status)
 
 
 async def move_deal_to_stage(crm: CrmClient, a: MoveArgs) -> MoveResult:
@@ -227,7 +171,7 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
         "get_pipeline_board",
         "Get pipeline board",
         "A pipeline's board: per stage its deal count, value per currency and first deals in column order; "
-        "page one stage with stage and offset. Start here for deal work.",
+        "page one stage with stage and offset. Start here for deal work. " + CUSTOMER_TEXT,
         BoardArgs,
         BoardResult,
         get_pipeline_board,
@@ -257,17 +201,7 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
         "pipelines",
         hints={"not_found": FIND_STAGES},
     ),
-    ToolSpec(
-        "delete_stage",
-        "Delete stage",
-        "Delete an empty open stage (by id, or by name in a pipeline). Won and Lost cannot be deleted.",
-        StageArgs,
-        StageDeleted,
-        delete_stage,
-        DESTRUCTIVE,
-        "pipelines",
-        hints={"not_found": FIND_STAGES},
-    ),
+    DELETE_STAGE,
     ToolSpec(
         "move_deal_to_stage",
         "Move deal to stage",

@@ -14,6 +14,7 @@ from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, CrmNotFound, Resou
 from lava_crm_mcp.crm.filters import Window
 from lava_crm_mcp.crm.search import Found
 from lava_crm_mcp.tools._shared import (
+    CUSTOMER_TEXT,
     DESTRUCTIVE,
     READ,
     WRITE,
@@ -22,6 +23,7 @@ from lava_crm_mcp.tools._shared import (
     next_call,
 )
 from lava_crm_mcp.tools.arguments import BodyArgs, IdArgs, SearchArgs, body_args, id_args, search_args
+from lava_crm_mcp.tools.deletes import DeleteResult, impact
 from lava_crm_mcp.tools.edits import (
     apply_members,
     explain_refusal,
@@ -32,7 +34,7 @@ from lava_crm_mcp.tools.edits import (
     with_list_edits,
 )
 from lava_crm_mcp.tools.related import RelatedLists, related_lists
-from lava_crm_mcp.tools.render import Created, Deleted, RecordResult, SearchPage, table
+from lava_crm_mcp.tools.render import Created, RecordResult, SearchPage, table
 from lava_crm_mcp.tools.views import View, view
 
 __all__ = ["create_tool", "delete_tool", "get_tool", "search_tool", "update_tool"]
@@ -102,7 +104,7 @@ def search_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     return ToolSpec(
         name,
         f"Search {spec.plural}",
-        f"Find {spec.plural} by {spec.matches} and filters. Rows name linked records.",
+        f"Find {spec.plural} by {spec.matches} and filters. Rows name linked records. {CUSTOMER_TEXT}",
         args,
         page,
         search,
@@ -142,7 +144,7 @@ def get_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     return ToolSpec(
         name,
         f"Get {spec.noun}",
-        f"Get {spec.article} by id: every field, linked records named{with_}.",
+        f"Get {spec.article} by id: every field, linked records named{with_}. {CUSTOMER_TEXT}",
         id_args(name, spec),
         result,
         get,
@@ -249,21 +251,37 @@ def update_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
 def delete_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     assert name == f"delete_{spec.noun}", name
 
-    async def delete(crm: CrmClient, a: IdArgs) -> Deleted:
+    async def preview(crm: CrmClient, a: IdArgs) -> DeleteResult:
         try:
-            await crm.records(spec.path).delete(a.record_id())
-        except CrmNotFound:  # idempotent: deleting what is gone changes nothing, and says so
-            return Deleted(kind=spec.noun, id=a.record_id(), deleted=False)
-        return Deleted(kind=spec.noun, id=a.record_id())
+            record = await crm.records(spec.path).get(a.record_id())
+        except CrmNotFound:
+            return DeleteResult(kind=spec.noun, id=a.record_id(), outcome="gone")
+        links = await impact(crm, spec, record.id)
+        return DeleteResult(kind=spec.noun, id=record.id, name=spec.display(record), outcome="preview", links=links)
+
+    async def delete(crm: CrmClient, a: IdArgs) -> DeleteResult:
+        records, gone = crm.records(spec.path), DeleteResult(kind=spec.noun, id=a.record_id(), outcome="gone")
+        try:  # idempotent: deleting what is gone changes nothing, and says so
+            record = await records.get(a.record_id())
+            links = await impact(crm, spec, record.id)  # read first: afterwards the CRM has cleared the links
+            await records.delete(record.id)
+        except CrmNotFound:
+            return gone
+        return DeleteResult(kind=spec.noun, id=record.id, name=spec.display(record), outcome="deleted", links=links)
+
+    async def target(crm: CrmClient, a: IdArgs) -> str:
+        return a.record_id()
 
     return ToolSpec(
         name,
         f"Delete {spec.noun}",
-        f"Delete {spec.article} permanently; one already gone is reported, not an error.",
-        id_args(name, spec),
-        Deleted,
+        f"Delete {spec.article}: a first call previews what links to it and gives a confirm token for the second.",
+        id_args(name, spec, confirm=True),
+        DeleteResult,
         delete,
         DESTRUCTIVE,
         spec.plural,
         hints={"not_found": f"Find ids with search_{spec.plural}."},
+        preview=preview,
+        target=target,
     )

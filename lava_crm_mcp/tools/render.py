@@ -5,6 +5,8 @@ CRM text is made safe once (`clean`) before either form is built. Both forms car
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar, cast
@@ -13,7 +15,6 @@ from pydantic import BaseModel
 
 __all__ = [
     "Created",
-    "Deleted",
     "Link",
     "Parent",
     "RecordResult",
@@ -23,6 +24,7 @@ __all__ = [
     "cell",
     "clean",
     "one_line",
+    "shown",
     "table",
     "values_line",
 ]
@@ -47,8 +49,20 @@ def clean(value: Any) -> Any:
     return value
 
 
+# A value holding any of these is shown as a JSON string, so CRM text can never pose as another column (|),
+# field (; =), link id ((…)), list item (,), line (newline) or quoted value: the text parses back to the record.
+UNSAFE = re.compile(r'[|;=(),"\\\n\r\t]|^\s|\s$|^-?$')
+
+
+def shown(value: object) -> str:
+    """CRM text as it appears in a result's text: bare when plain, else a JSON string (quoted, escaped)."""
+    text = str(value)
+    return text if UNSAFE.search(text) is None else json.dumps(text, ensure_ascii=False)
+
+
 def one_line(value: object) -> str:
-    return " ".join(str(value).split())
+    """`shown`, for free text embedded in a sentence."""
+    return shown(value)
 
 
 class Link(BaseModel):
@@ -58,7 +72,7 @@ class Link(BaseModel):
     name: str | None = None
 
     def __str__(self) -> str:
-        return one_line(self.name) if self.name else self.id
+        return self.name if self.name else self.id
 
 
 class Parent(Link):
@@ -71,12 +85,12 @@ class Parent(Link):
 
 
 def cell(value: Any) -> str:
-    """One value as table text: links by name, lists comma-joined, empty as '-'."""
+    """One value as table text: links by name, lists comma-joined, empty as '-', CRM text `shown`."""
     if value in (None, "", []):
         return "-"
     if isinstance(value, list):
         return ", ".join(cell(item) for item in cast(list[Any], value))
-    return one_line(value)
+    return shown(value)
 
 
 def values_line(values: Iterable[object]) -> str:
@@ -141,14 +155,3 @@ class Created(Result, Generic[T]):
     notes: list[str] = []
     message: str | None = None
     find_with: str | None = None
-
-
-class Deleted(Result):
-    kind: str
-    id: str
-    deleted: bool = True
-
-    def render(self) -> str:
-        if not self.deleted:
-            return f"No {self.kind} {self.id} to delete: it is already gone (or the id is wrong). Nothing changed."
-        return f"Deleted {self.kind} {self.id}."

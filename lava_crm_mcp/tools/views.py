@@ -7,6 +7,7 @@ status; its legacy `stage` enum is never shown.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast, get_args, get_origin
@@ -18,7 +19,7 @@ from lava_crm_mcp.crm.filters import field_value
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.placement import Status, place
-from lava_crm_mcp.tools.render import Link, Parent, cell, one_line
+from lava_crm_mcp.tools.render import Link, Parent, cell
 
 __all__ = ["LONG_TEXT", "SHORT_TEXT", "Namer", "View", "view"]
 
@@ -164,7 +165,8 @@ class View:
                 values.append(getattr(row, "parent", None))
                 continue
             names = ["stage" if name == "pipeline_stage" else name for name in column.fields]
-            values.append(" ".join(cell(getattr(row, name, None)) for name in names if getattr(row, name, None)))
+            parts = [str(getattr(row, name)) for name in names if getattr(row, name, None) not in (None, "", [])]
+            values.append(" ".join(parts) or None)
         return values
 
     def lines(self, head: str, record: BaseModel, notes: Sequence[str]) -> list[str]:
@@ -172,22 +174,25 @@ class View:
         return [f"{head}: {self.text(record)}", *(f"({note})" for note in notes)]
 
     def text(self, record: BaseModel) -> str:
-        """`key=value; …` for the fields that carry something; references as `name (id)`."""
+        """`key=value; …` for the fields that carry something; references as `name (id)`; long free text always
+        as a JSON string, so where customer-written text starts and ends is never in doubt."""
         shown: list[str] = []
         for key, value in record:
             if key == "id" or value in (None, "", []):
                 continue
-            if isinstance(value, Link):
+            if key in self.spec.long_text:
+                shown.append(f"{key}={json.dumps(str(value), ensure_ascii=False)}")
+            elif isinstance(value, Link):
                 shown.append(f"{key}={_linked(value)}")
             elif isinstance(value, list):
                 shown.append(f"{key}={', '.join(_linked(item) for item in value)}")  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
             else:
-                shown.append(f"{key}={one_line(value)}")
+                shown.append(f"{key}={cell(value)}")
         return "; ".join(shown)
 
 
 def _linked(value: Any) -> str:
-    return f"{one_line(value.name)} ({value.id})" if isinstance(value, Link) and value.name else cell(value)
+    return f"{cell(value.name)} ({value.id})" if isinstance(value, Link) and value.name else cell(value)
 
 
 def _annotation(spec: ResourceSpec[Any, Any, Any], name: str) -> Any:

@@ -15,7 +15,7 @@ from lava_crm_mcp.crm.kinds import ACTIVITY_PREFIXES, ANY_CASE_CURRENCY
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.placement import place
 from lava_crm_mcp.crm.resources import ACCOUNTS, CONTACTS, TASKS
-from lava_crm_mcp.tools._shared import WRITE, IdArg, ToolArgs, ToolFailure, ToolSpec
+from lava_crm_mcp.tools._shared import WRITE, IdArg, Lookup, ToolArgs, ToolFailure, ToolSpec
 from lava_crm_mcp.tools.edits import duplicate_of, placed_deal, target_stage
 from lava_crm_mcp.tools.render import Link, Result, one_line
 from lava_crm_mcp.tools.views import view
@@ -23,7 +23,6 @@ from lava_crm_mcp.tools.views import view
 __all__ = ["CONVERT_LEAD", "LOG_ACTIVITY", "convert_lead", "log_activity"]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Lookup = Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Money = Annotated[str | None, StringConstraints(pattern=MONEY_PATTERN)]
 PARENTS = {
     "contact_id": "contacts",
@@ -106,12 +105,12 @@ async def log_activity(crm: CrmClient, a: LogActivityArgs) -> ActivityLogged:
 
 class ConvertLeadArgs(ToolArgs):
     lead_id: IdArg
-    account_name: Lookup = Field(None, description="Default: the lead's company.")
-    deal_name: Lookup = Field(None, description="To also make a deal (default name: the lead's title).")
+    account_name: Lookup | None = Field(None, description="Default: the lead's company.")
+    deal_name: Lookup | None = Field(None, description="To also make a deal (default name: the lead's title).")
     amount: Money = Field(None, description="Default: the lead's amount.")
     currency: ANY_CASE_CURRENCY | None = None
-    pipeline: Lookup = None
-    stage: Lookup = Field(None, description="Deal stage id or name.")
+    pipeline: Lookup | None = None
+    stage: Lookup | None = Field(None, description="Deal stage id or name.")
 
 
 class Step(BaseModel):

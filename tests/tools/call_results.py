@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp import Client
 from mcp.types import CallToolResult
 
 
@@ -20,3 +21,11 @@ def ok(result: CallToolResult) -> dict[str, Any]:
 def failed(result: CallToolResult) -> str:
     assert result.is_error, result.structured_content
     return text(result)
+
+
+async def confirmed(client: Client, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    """A destructive tool's two calls: the preview (which deletes nothing), then the delete with its token."""
+    preview = await client.call_tool(tool, arguments)
+    token = ok(preview).get("confirm")
+    assert token, text(preview)
+    return await client.call_tool(tool, {**arguments, "confirm": token})

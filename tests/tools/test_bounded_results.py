@@ -55,7 +55,7 @@ async def test_get_cuts_a_long_description_at_2000_characters_and_says_so(client
     got = ok(result)
     assert got["record"]["description"] == SHOWN
     assert got["notes"] == [CUT_NOTE]
-    assert f"; description={SHOWN};" in text(result)
+    assert f"; description={json.dumps(SHOWN, ensure_ascii=False)};" in text(result)
     assert f"({CUT_NOTE})" in text(result).splitlines()
     assert LONG[:2_000] not in text(result) + json.dumps(got, ensure_ascii=False)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from call_results import ok, text
+from call_results import confirmed, ok, text
 from demo_org import IdOf, every_page, label, labels, parse_call, resolve, search
 from mcp import Client
 
@@ -192,7 +192,7 @@ async def test_following_next_call_over_close_dates_keeps_undated_deals_last(cli
 async def test_following_next_call_after_rows_were_deleted_ends_with_an_empty_page(client: Client) -> None:
     first = await search(client, "search_contacts")
     for row in first["items"][:6]:
-        ok(await client.call_tool("delete_contact", {"contact_id": row["id"]}))
+        ok(await confirmed(client, "delete_contact", {"contact_id": row["id"]}))
 
     tool, arguments = parse_call(first["next_call"])
     result = await client.call_tool(tool, arguments)

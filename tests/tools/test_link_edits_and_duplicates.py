@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from call_results import failed, ok, text
+from call_results import confirmed, failed, ok, text
 from demo_org import IdOf, ids, resolve
 from mcp import Client
 from mcp.types import CallToolResult
@@ -226,9 +226,14 @@ async def test_a_duplicate_contact_allowed_here_is_still_refused_by_the_crm_nami
 
 async def test_deleting_a_task_twice_is_not_an_error_and_says_nothing_changed(client: Client) -> None:
     task = ok(await client.call_tool("create_task", {"title": "Zq throwaway"}))["record"]["id"]
-    ok(await client.call_tool("delete_task", {"task_id": task}))
+    assert ok(await confirmed(client, "delete_task", {"task_id": task}))["outcome"] == "deleted"
 
     again = await client.call_tool("delete_task", {"task_id": task})
 
-    assert ok(again) == {"kind": "task", "id": task, "deleted": False}
+    assert {key: ok(again)[key] for key in ("kind", "id", "outcome", "confirm")} == {
+        "kind": "task",
+        "id": task,
+        "outcome": "gone",
+        "confirm": None,
+    }
     assert text(again) == f"No task {task} to delete: it is already gone (or the id is wrong). Nothing changed."

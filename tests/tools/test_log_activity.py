@@ -82,7 +82,7 @@ async def test_a_call_on_a_contact_is_one_completed_task_due_today_on_the_contac
     assert (activity["opportunity"], activity["lead"], activity["case"]) == (None, None, None)
     assert text(result).startswith(
         f"Logged: task {activity['id']}: title=[Call] Pricing questions; status=Completed; priority=Medium; "
-        f"due_date=2025-06-11; description=Asked about tiers; account=Analytical Engines Ltd ({ids['engines']}); "
+        f'due_date=2025-06-11; description="Asked about tiers"; account=Analytical Engines Ltd ({ids["engines"]}); '
         f"contacts=Ada Lovelace ({ids['ada']}); created_at="
     )
     assert await task_count(client) == before + 1

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from call_results import failed, ok, text
+from call_results import confirmed, failed, ok, text
 from mcp import Client
 
 from lava_crm_mcp.settings import Settings
@@ -195,9 +195,13 @@ async def test_rename_stage_of_an_unknown_stage_lists_the_stages(client: Client)
 async def test_delete_stage_removes_an_empty_open_stage(client: Client) -> None:
     added = ok(await client.call_tool("add_stage", {"name": "Contacted"}))["stage"]
 
-    result = await client.call_tool("delete_stage", {"stage": added["id"]})
+    result = await confirmed(client, "delete_stage", {"stage": added["id"]})
 
-    assert ok(result) == {"stage_id": added["id"], "deleted": True}
+    assert {key: ok(result)[key] for key in ("kind", "id", "outcome")} == {
+        "kind": "stage",
+        "id": added["id"],
+        "outcome": "deleted",
+    }
     assert "Contacted" not in [stage["name"] for stage in (await board(client))["stages"]]
 
 
@@ -206,15 +210,16 @@ async def test_delete_stage_removes_an_empty_open_stage(client: Client) -> None:
     [
         ("Won", "Won and Lost stages are required and cannot be deleted"),
         ("Lost", "cannot be deleted"),
-        ("Prospecting", "still holds 2 deal(s); move them first"),
+        ("Prospecting", "It still holds 2 deal(s):"),
     ],
 )
 async def test_delete_stage_refuses_won_lost_and_stages_holding_deals(client: Client, stage: str, says: str) -> None:
     before = await board(client)
 
-    message = failed(await client.call_tool("delete_stage", {"stage": column(before, stage)["id"]}))
+    preview = ok(await client.call_tool("delete_stage", {"stage": column(before, stage)["id"]}))
 
-    assert says in message
+    assert (preview["outcome"], preview["confirm"]) == ("blocked", None)
+    assert says in preview["reason"]
     assert await board(client) == before
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
-from call_results import ok, text
+from call_results import confirmed, ok, text
 from demo_org import IdOf, ids, label, resolve, search
 from mcp import Client
 from mcp.types import CallToolResult
@@ -168,7 +168,7 @@ async def test_a_deleted_account_no_longer_appears_on_its_contacts(client: Clien
     )
     assert contact["record"]["account"] == {"id": made["id"], "name": "Zq Short-lived"}
 
-    ok(await client.call_tool("delete_account", {"account_id": made["id"]}))
+    ok(await confirmed(client, "delete_account", {"account_id": made["id"]}))
 
     result = await client.call_tool("get_contact", {"contact_id": contact["record"]["id"]})
     assert ok(result)["record"]["account"] is None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from call_results import failed, ok, text
+from call_results import confirmed, failed, ok, text
 from mcp import Client
 
 pytestmark = pytest.mark.anyio
@@ -241,21 +241,29 @@ async def test_update_with_no_field_to_change_says_what_to_pass(client: Client, 
 async def test_delete_removes_the_record(client: Client, case: Noun) -> None:
     made = await create(client, case)
 
-    result = await client.call_tool(f"delete_{case.noun}", {case.id_key: made["id"]})
+    preview = await client.call_tool(f"delete_{case.noun}", {case.id_key: made["id"]})
+    still = ok(await client.call_tool(f"get_{case.noun}", {case.id_key: made["id"]}))
+    result = await client.call_tool(f"delete_{case.noun}", {case.id_key: made["id"], "confirm": ok(preview)["confirm"]})
 
-    assert ok(result) == {"kind": case.noun, "id": made["id"], "deleted": True}
-    assert text(result) == f"Deleted {case.noun} {made['id']}."
+    assert (ok(preview)["outcome"], still["record"]["id"]) == ("preview", made["id"])
+    assert text(preview).startswith(f"Nothing deleted yet. {case.noun} ")
+    assert {key: ok(result)[key] for key in ("kind", "id", "outcome")} == {
+        "kind": case.noun,
+        "id": made["id"],
+        "outcome": "deleted",
+    }
+    assert text(result).startswith(f"Deleted {case.noun} ")
     failed(await client.call_tool(f"get_{case.noun}", {case.id_key: made["id"]}))
 
 
 async def test_deleting_what_is_already_gone_changes_nothing_and_says_so(client: Client, case: Noun) -> None:
     made = await create(client, case)
-    first = ok(await client.call_tool(f"delete_{case.noun}", {case.id_key: made["id"]}))
+    first = ok(await confirmed(client, f"delete_{case.noun}", {case.id_key: made["id"]}))
 
     again = await client.call_tool(f"delete_{case.noun}", {case.id_key: made["id"]})
 
-    assert first["deleted"] is True
-    assert ok(again) == {"kind": case.noun, "id": made["id"], "deleted": False}
+    assert first["outcome"] == "deleted"
+    assert (ok(again)["outcome"], ok(again)["confirm"]) == ("gone", None)
     assert text(again) == (
         f"No {case.noun} {made['id']} to delete: it is already gone (or the id is wrong). Nothing changed."
     )

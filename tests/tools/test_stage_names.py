@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from call_results import failed, ok, text
+from call_results import confirmed, failed, ok, text
 from demo_org import IdOf, parse_call, resolve
 from mcp import Client
 
@@ -118,23 +118,24 @@ async def test_a_stage_holding_deals_is_not_deleted_and_the_error_lists_them_wit
     alliance = ok(await client.call_tool("create_deal", created))["record"]["id"]
     contacted = (await pipelines(client))["Partnerships"]["Contacted"]
 
-    message = failed(await client.call_tool("delete_stage", {"stage": "Contacted", "pipeline": "Partnerships"}))
+    preview = ok(await client.call_tool("delete_stage", {"stage": "Contacted", "pipeline": "Partnerships"}))
+    message = preview["reason"]
 
-    assert message.endswith(
-        f"Deals in 'Contacted': {co_marketing} Lamarr Wireless – Co-marketing programme; {alliance} Zq alliance. "
+    assert (preview["outcome"], preview["confirm"], preview["id"]) == ("blocked", None, contacted)
+    assert message == (
+        f"It still holds 2 deal(s): {co_marketing} Lamarr Wireless – Co-marketing programme; {alliance} Zq alliance. "
         f"Move each out first, e.g. move_deal_to_stage(deal_id='{co_marketing}', stage='Prospecting')."
     )
-    assert f"The CRM rejected stage '{contacted}': This stage still holds 2 deal(s)" in message
     assert [*(await pipelines(client))["Partnerships"]] == PARTNER_STAGES
 
     tool, arguments = parse_call(message.rsplit("e.g. ", 1)[1].removesuffix("."))
     for deal_id in (co_marketing, alliance):
         ok(await client.call_tool(tool, {**arguments, "deal_id": deal_id}))
         assert await placed(client, deal_id) == ("Partnerships", "Prospecting", "open")
-    deleted = await client.call_tool("delete_stage", {"stage": "Contacted", "pipeline": "Partnerships"})
+    deleted = await confirmed(client, "delete_stage", {"stage": "Contacted", "pipeline": "Partnerships"})
 
-    assert ok(deleted) == {"stage_id": contacted, "deleted": True}
-    assert text(deleted) == f"Deleted stage {contacted}."
+    assert (ok(deleted)["outcome"], ok(deleted)["id"]) == ("deleted", contacted)
+    assert text(deleted) == f"Deleted stage Contacted in Partnerships ({contacted})."
     assert [*(await pipelines(client))["Partnerships"]] == [s for s in PARTNER_STAGES if s != "Contacted"]
 
 

@@ -1,0 +1,173 @@
+"""Deletes show their impact first: a preview that deletes nothing and lists what links to the record, then a delete
+that needs the preview's token — bound to the tool, the record and the caller, short-lived, valid on any replica
+that shares the secret — and says what it left without a link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from call_results import confirmed, failed, ok, text
+from demo_org import IdOf, resolve
+from mcp import Client
+
+from lava_crm_mcp.settings import Settings
+from lava_crm_mcp.tools import TOOLS
+from lava_crm_mcp.tools._shared import ToolFailure
+from lava_crm_mcp.tools.confirm import Confirmations
+
+pytestmark = pytest.mark.anyio
+
+Connect = Callable[..., Client]
+DELETES = [tool.name for tool in TOOLS if tool.tier == "destructive"]
+SHARED = "a-shared-secret-for-every-replica"
+ENGINES = IdOf("accounts", "Analytical Engines Ltd")
+
+
+async def made(client: Client, tool: str) -> dict[str, Any]:
+    """Arguments that name a fresh record (or stage) for a delete tool."""
+    noun = tool.removeprefix("delete_")
+    if noun == "stage":
+        ok(await client.call_tool("add_stage", {"name": "Zq spare"}))
+        return {"stage": "Zq spare"}
+    bodies = {
+        "contact": {"first_name": "Zq", "last_name": "Gone"},
+        "account": {"name": "Zq Gone"},
+        "lead": {"title": "Zq gone"},
+        "deal": {"name": "Zq gone"},
+        "task": {"title": "Zq gone"},
+        "case": {"name": "Zq gone"},
+        "invoice": {"invoice_title": "Zq gone"},
+    }
+    record = ok(await client.call_tool(f"create_{noun}", bodies[noun]))["record"]
+    return {f"{noun}_id": record["id"]}
+
+
+async def exists(client: Client, tool: str, arguments: dict[str, Any]) -> bool:
+    if tool == "delete_stage":
+        pipelines = ok(await client.call_tool("list_pipelines", {}))["pipelines"]
+        return any(stage["name"] == arguments["stage"] for pipeline in pipelines for stage in pipeline["stages"])
+    noun = tool.removeprefix("delete_")
+    return not (await client.call_tool(f"get_{noun}", arguments)).is_error
+
+
+@pytest.mark.parametrize("tool", DELETES)
+async def test_a_first_call_deletes_nothing_and_gives_a_token_the_second_call_deletes_once(
+    client: Client, tool: str
+) -> None:
+    arguments = await made(client, tool)
+
+    preview = ok(await client.call_tool(tool, arguments))
+    kept = await exists(client, tool, arguments)
+    deleted = ok(await client.call_tool(tool, {**arguments, "confirm": preview["confirm"]}))
+
+    assert (preview["outcome"], kept) == ("preview", True)
+    assert preview["next_call"].startswith(f"{tool}(")
+    assert f"confirm='{preview['confirm']}'" in preview["next_call"]
+    assert deleted["outcome"] == "deleted"
+    assert not await exists(client, tool, arguments)
+
+
+async def test_a_replayed_stage_token_finds_no_stage_to_delete(client: Client) -> None:
+    arguments = await made(client, "delete_stage")
+    token = ok(await client.call_tool("delete_stage", arguments))["confirm"]
+    ok(await client.call_tool("delete_stage", {**arguments, "confirm": token}))
+
+    message = failed(await client.call_tool("delete_stage", {**arguments, "confirm": token}))
+
+    assert "No stage 'Zq spare' in pipeline 'Sales Pipeline'." in message
+
+
+@pytest.mark.parametrize("tool", [name for name in DELETES if name != "delete_stage"])
+async def test_a_replayed_token_deletes_nothing_more(client: Client, tool: str) -> None:
+    arguments = await made(client, tool)
+    token = ok(await client.call_tool(tool, arguments))["confirm"]
+    ok(await client.call_tool(tool, {**arguments, "confirm": token}))
+
+    replay = await client.call_tool(tool, {**arguments, "confirm": token})
+
+    assert ok(replay)["outcome"] == "gone"
+    assert text(replay).endswith("Nothing changed.")
+
+
+async def test_the_preview_of_an_account_lists_what_links_to_it_and_the_delete_what_it_left_unlinked(
+    client: Client,
+) -> None:
+    account = (await resolve(client, {"id": ENGINES}))["id"]
+
+    preview = ok(await client.call_tool("delete_account", {"account_id": account}))
+    done = ok(await confirmed(client, "delete_account", {"account_id": account}))
+
+    counts = {group["kind"]: group["total"] for group in preview["links"]}
+    assert counts == {"contacts": 3, "deals": 2, "tasks": 2, "cases": 1, "invoices": 1}
+    assert {group["kind"]: group["total"] for group in done["links"]} == counts
+    contacts = next(group for group in preview["links"] if group["kind"] == "contacts")
+    assert {item["name"] for item in contacts["items"]} <= {"Ada Lovelace", "Charles Babbage", "Mary Somerville"}
+    assert contacts["more"] is None
+    ada = ok(await client.call_tool("search_contacts", {"query": "Ada Lovelace"}))["items"][0]
+    assert ada["account"] is None
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [("not-a-token", "is not one this server issued"), ("9999999999." + "0" * 32, "for another record or tool")],
+)
+async def test_a_bad_token_is_refused_and_deletes_nothing(client: Client, token: str, says: str) -> None:
+    arguments = await made(client, "delete_contact")
+
+    message = failed(await client.call_tool("delete_contact", {**arguments, "confirm": token}))
+
+    assert says in message
+    assert "without confirm for a fresh preview" in message
+    assert await exists(client, "delete_contact", arguments)
+
+
+async def test_a_token_confirms_only_the_record_and_the_tool_it_was_issued_for(client: Client) -> None:
+    first, second = await made(client, "delete_task"), await made(client, "delete_task")
+    token = ok(await client.call_tool("delete_task", first))["confirm"]
+    account = await made(client, "delete_account")
+
+    other_record = failed(await client.call_tool("delete_task", {**second, "confirm": token}))
+    other_tool = failed(await client.call_tool("delete_account", {**account, "confirm": token}))
+
+    assert "issued for another record or tool" in other_record
+    assert "issued for another record or tool" in other_tool
+    assert await exists(client, "delete_task", second)
+    assert await exists(client, "delete_account", account)
+
+
+async def test_two_servers_sharing_the_secret_accept_each_others_tokens_and_others_do_not(connect: Connect) -> None:
+    shared = Settings(confirm_secret=SHARED)
+    async with connect(shared) as first, connect(shared) as second, connect(Settings()) as stranger:
+        arguments = await made(first, "delete_lead")
+        token = ok(await first.call_tool("delete_lead", arguments))["confirm"]
+
+        refused = failed(await stranger.call_tool("delete_lead", {**arguments, "confirm": token}))
+        accepted = ok(await second.call_tool("delete_lead", {**arguments, "confirm": token}))
+
+    assert "issued for another record or tool" in refused
+    assert accepted["outcome"] == "deleted"
+
+
+async def test_with_confirmation_off_one_call_deletes_and_says_what_it_left(connect: Connect) -> None:
+    async with connect(Settings(confirm_deletes=False)) as client:
+        account = (await resolve(client, {"id": ENGINES}))["id"]
+        result = await client.call_tool("delete_account", {"account_id": account})
+        still = await exists(client, "delete_account", {"account_id": account})
+
+    assert (ok(result)["outcome"], still) == ("deleted", False)
+    assert text(result).startswith(f"Deleted account Analytical Engines Ltd ({account}). Left without this link: ")
+
+
+def test_a_token_expires_and_is_bound_to_the_caller() -> None:
+    now = [1_000_000.0]
+    tokens = Confirmations(b"k" * 32, seconds=300, clock=lambda: now[0])
+    token, expires = tokens.issue("delete_deal", "d-1", "caller-a")
+
+    tokens.check(token, "delete_deal", "d-1", "caller-a")
+    with pytest.raises(ToolFailure, match="issued for another record or tool"):
+        tokens.check(token, "delete_deal", "d-1", "caller-b")
+    now[0] = expires + 1
+    with pytest.raises(ToolFailure, match=r"expired \(tokens last 5 minutes\)"):
+        tokens.check(token, "delete_deal", "d-1", "caller-a")
