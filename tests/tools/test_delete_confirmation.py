@@ -171,3 +171,27 @@ def test_a_token_expires_and_is_bound_to_the_caller() -> None:
     now[0] = expires + 1
     with pytest.raises(ToolFailure, match=r"expired \(tokens last 5 minutes\)"):
         tokens.check(token, "delete_deal", "d-1", "caller-a")
+
+
+@pytest.mark.parametrize(
+    ("noun", "link"),
+    [("contact", "contacts"), ("deal", "opportunity"), ("lead", "lead"), ("case", "case"), ("account", "account")],
+)
+async def test_a_preview_names_the_task_that_would_lose_its_link_and_the_delete_leaves_it_unlinked(
+    client: Client, noun: str, link: str
+) -> None:
+    arguments = await made(client, f"delete_{noun}")
+    record_id = next(iter(arguments.values()))
+    value = [record_id] if link == "contacts" else record_id
+    task = ok(await client.call_tool("create_task", {"title": "Zq depends", link: value}))["record"]["id"]
+
+    first = await client.call_tool(f"delete_{noun}", arguments)
+    preview = ok(first)
+    done = ok(await client.call_tool(f"delete_{noun}", {**arguments, "confirm": preview["confirm"]}))
+    after = ok(await client.call_tool("get_task", {"task_id": task}))["record"]
+
+    tasks = next(group for group in preview["links"] if group["kind"] == "tasks")
+    assert (tasks["total"], [item["name"] for item in tasks["items"]]) == (1, ["Zq depends"])
+    assert "tasks: 1 (Zq depends)" in text(first)
+    assert next(group for group in done["links"] if group["kind"] == "tasks")["total"] == 1
+    assert after[link] in (None, [])
