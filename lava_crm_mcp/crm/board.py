@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from lava_crm_mcp.crm.envelopes import read_record
 from lava_crm_mcp.crm.errors import CrmProtocolError
-from lava_crm_mcp.crm.models import DealCard, PipelineRef, Stage
+from lava_crm_mcp.crm.models import CARD_KEYS, DealCard, PipelineRef, Stage
 
 __all__ = ["Column", "Columns", "read_columns"]
 
@@ -38,7 +38,7 @@ class Column:
         return max(self.stage.deal_count or 0, len(self.raw))
 
     def cards(self, start: int, stop: int) -> list[DealCard]:
-        return [read_record(card, DealCard, what="a deal card") for card in self.raw[start:stop]]
+        return [read_record(card, DealCard, what="a deal card", lenient=True) for card in self.raw[start:stop]]
 
     def value(self) -> dict[str, Decimal]:
         """The sum of the amounts of all its cards, per currency."""
@@ -63,19 +63,25 @@ def _cards(value: Any) -> list[dict[str, Any]]:
     return [card for card in cast(list[Any], value) if isinstance(card, dict) and "id" in card]
 
 
+def _cards_of(stage: dict[str, Any]) -> list[dict[str, Any]]:
+    return _cards(next((stage[key] for key in CARD_KEYS if key in stage), None))
+
+
 def read_columns(body: Any) -> Columns:
-    """The pipeline and its columns from a board body (bare, or wrapped under `board`)."""
-    outer = cast(dict[str, Any], body) if isinstance(body, dict) else {}
+    """The pipeline and its columns from a board body (bare, or wrapped under `board`): stages under `stages` or
+    `columns`, deals under `deals`, `items` or `cards`; anything else is reported with the keys found."""
+    outer: dict[str, Any] = cast(dict[str, Any], body) if isinstance(body, dict) else {}
     data = cast(dict[str, Any], outer.get("board", outer))
-    if not isinstance(data.get("stages"), list):
-        raise CrmProtocolError("The CRM answered the board request without a list of stages.")
+    listed: Any = next((data[key] for key in ("stages", "columns") if isinstance(data.get(key), list)), None)
+    if listed is None:
+        found = sorted(data.keys())[:8] if data else "no JSON object"
+        raise CrmProtocolError(f"The CRM answered the board request without stages or columns (found: {found}).")
     pipeline = read_record(data.get("pipeline"), PipelineRef, what="the board's pipeline")
-    stages = [cast(dict[str, Any], stage) for stage in cast(list[Any], data["stages"]) if isinstance(stage, dict)]
-    header = {key for stage in stages for key in stage} - {"deals"}
+    stages = [cast(dict[str, Any], stage) for stage in cast(list[Any], listed) if isinstance(stage, dict)]
     columns = [
         Column(
-            read_record({key: stage[key] for key in header & set(stage)}, Stage, what="a board stage"),
-            _cards(stage.get("deals")),
+            read_record({k: v for k, v in stage.items() if k not in CARD_KEYS}, Stage, what="a board stage"),
+            _cards_of(stage),
         )
         for stage in stages
     ]

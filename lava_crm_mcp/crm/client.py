@@ -16,8 +16,9 @@ from pydantic import SecretStr
 
 from lava_crm_mcp import __version__
 from lava_crm_mcp.crm import resources
-from lava_crm_mcp.crm.envelopes import decode, error_for
+from lava_crm_mcp.crm.envelopes import decode
 from lava_crm_mcp.crm.errors import CrmError, CrmNotFound, CrmUnavailable
+from lava_crm_mcp.crm.failures import error_for
 from lava_crm_mcp.crm.filters import Env
 from lava_crm_mcp.crm.models import Pipeline, WireModel
 from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
@@ -31,6 +32,7 @@ __all__ = ["CrmClient"]
 
 logger = logging.getLogger("lava_crm_mcp.crm")
 MIN_REDACTED_IN_DATA = 16
+MAX_REDIRECTS = 3
 Clock = Callable[[], dt.date]
 
 
@@ -127,7 +129,7 @@ class CrmClient:
             resolved = plan(await self.pipelines.catalog() if spec.on_board else [])
         except CrmNotFound:  # a pipeline or stage newer than the cached catalog: look once more, fresh
             resolved = plan(await self.pipelines.list())
-        return await run_search(records.page_with, resolved, Cursor.parse(cursor), limit, budget)
+        return await run_search(records.slice, resolved, Cursor.parse(cursor), limit, budget)
 
     async def names(self, refs: list[Ref], *, known: Sequence[WireModel] = ()) -> dict[Ref, str | None]:
         """Display names of references; names the CRM sent nested in `known` records are used first."""
@@ -181,9 +183,7 @@ class CrmClient:
         remaining = max(self._retry.deadline - (time.monotonic() - started), 0.1)
         headers = {"Authorization": self.upstream.authorization()}
         try:
-            response = await self._http.request(
-                method, url, json=json, headers=headers, timeout=min(self._timeout, remaining)
-            )
+            response = await self._following(method, url, json, headers, min(self._timeout, remaining))
         except httpx.TransportError as exc:
             error = self._transport_error(exc, what, method)
             return _Failure(error, None, self._retry.may_retry_error(method, exc))
@@ -194,9 +194,29 @@ class CrmClient:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         write = method not in IDEMPOTENT
         error = error_for(
-            response.status_code, _lenient(text, response.status_code), what=what, write=write, retry_after=retry_after
+            response.status_code,
+            _lenient(text, response.status_code),
+            what=what,
+            write=write,
+            retry_after=retry_after,
+            gateway=self.upstream.gateway_url is not None,
+            location=response.headers.get("location") if response.is_redirect else None,
         )
         return _Failure(error, retry_after, self._retry.may_retry_status(method, response.status_code))
+
+    async def _following(
+        self, method: str, url: str, json: Any, headers: dict[str, str], seconds: float
+    ) -> httpx.Response:
+        """The response, after following redirects of a read that stay on the same host (at most 3)."""
+        response = await self._http.request(method, url, json=json, headers=headers, timeout=seconds)
+        for _ in range(MAX_REDIRECTS):
+            if not (response.is_redirect and method == "GET"):
+                break
+            target = response.url.join(response.headers.get("location", ""))
+            if target.host != response.url.host or (response.url.scheme, target.scheme) == ("https", "http"):
+                break  # another host (or a downgrade): never send our credential there; reported as a setup error
+            response = await self._http.request(method, target, headers=headers, timeout=seconds)
+        return response
 
     def _redacted(self, text: str, *, error: bool) -> str:
         """A body with our own credential blanked out, in case the server echoes it back.

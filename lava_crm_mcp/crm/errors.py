@@ -9,6 +9,7 @@
     │   └── StageChangeRefused  a `stage` write on a deal; use move_deal instead
     ├── CrmConflict           409: the write conflicts with the record's current state
     ├── CrmRateLimited        429: too many requests; `retry_after` seconds when known
+    ├── CrmPaymentRequired    402 from Lava's gateway: the Lava balance is insufficient
     ├── CrmUnavailable        5xx, timeouts, connection failures
     └── CrmProtocolError      a response we cannot parse (HTML, empty, wrong shape)
 
@@ -26,6 +27,7 @@ __all__ = [
     "CrmError",
     "CrmInvalid",
     "CrmNotFound",
+    "CrmPaymentRequired",
     "CrmProtocolError",
     "CrmRateLimited",
     "CrmUnavailable",
@@ -96,6 +98,10 @@ class CrmRateLimited(CrmError):
     def __init__(self, message: str, *, retry_after: float | None) -> None:
         super().__init__(message, status=429)
         self.retry_after = retry_after
+
+
+class CrmPaymentRequired(CrmError):
+    """Lava's gateway refused the call for lack of balance (402); nothing reached the CRM."""
 
 
 class CrmUnavailable(CrmError):

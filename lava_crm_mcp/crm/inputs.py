@@ -172,7 +172,7 @@ class _OpportunityFields(Body):
     currency: Currency | None = None
     probability: Percent | None = None
     closed_on: Date | None = None
-    lead_source: LeadSource | None = None
+    lead_source: Text | None = None  # the family spells deal sources its own way (CALL, WEBSITE): not a lead `source`
     contacts: list[Id] | None = None
     description: LongText | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 __all__ = [
@@ -60,6 +60,7 @@ Money = Annotated[str | None, BeforeValidator(_money)]
 
 
 LABEL_KEYS = ("name", "title", "invoice_title")
+UNREADABLE = "_unreadable"
 
 
 def _nested_label(value: Any) -> str | None:
@@ -103,12 +104,17 @@ class Record(WireModel):
     created_at: str | None = None
     updated_at: str | None = None
 
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """Fields this row carried in a form we could not read, as raw text (the rest of the row is read)."""
+        return cast(dict[str, str], (self.model_extra or {}).get(UNREADABLE) or {})
+
 
 class Contact(Record):
     first_name: str | None = None
     last_name: str | None = None
-    primary_email: str | None = None
-    mobile_number: str | None = None
+    primary_email: str | None = Field(None, validation_alias=AliasChoices("primary_email", "email"))
+    mobile_number: str | None = Field(None, validation_alias=AliasChoices("mobile_number", "phone"))
     title: str | None = None
     organization: str | None = None
     department: str | None = None
@@ -196,13 +202,24 @@ class Invoice(Record):
     invoice_title: str | None = None
     invoice_number: str | None = None
     status: str | None = None
-    account: Ref = None
-    contact: Ref = None
+    account: Ref = Field(None, validation_alias=AliasChoices("account", "account_id"))
+    contact: Ref = Field(None, validation_alias=AliasChoices("contact", "contact_id"))
     currency: str | None = None
-    amount: Money = None
+    amount: Money = Field(None, validation_alias=AliasChoices("amount", "total_amount"))
     issue_date: str | None = None
     due_date: str | None = None
     description: str | None = None
+
+
+def _stage_kind(data: Any) -> Any:
+    """A stage's kind, however the CRM says it: `stage_type`, `kind`, or `is_won` / `is_lost` flags."""
+    if not isinstance(data, dict):
+        return data
+    raw = cast(dict[str, Any], data)
+    if "stage_type" in raw:
+        return raw
+    kind = raw.get("kind") or ("won" if raw.get("is_won") else "lost" if raw.get("is_lost") else None)
+    return {**raw, "stage_type": str(kind).lower()} if kind else raw
 
 
 class Stage(WireModel):
@@ -210,7 +227,12 @@ class Stage(WireModel):
     name: str
     stage_type: str = "open"
     order: int | None = None
-    deal_count: int | None = None
+    deal_count: int | None = Field(None, validation_alias=AliasChoices("deal_count", "item_count"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind(cls, data: Any) -> Any:
+        return _stage_kind(data)
 
     @property
     def is_terminal(self) -> bool:
@@ -224,7 +246,7 @@ class PipelineRef(WireModel):
 
 
 class Pipeline(PipelineRef):
-    stages: list[Stage] = Field(default_factory=list[Stage])
+    stages: list[Stage] = Field(default_factory=list[Stage], validation_alias=AliasChoices("stages", "columns"))
 
 
 class DealCard(WireModel):
@@ -237,25 +259,37 @@ class DealCard(WireModel):
     position: int | None = None
 
 
+CARD_KEYS = ("deals", "items", "cards")  # where a board column keeps its deals, by dialect
+
+
 class BoardColumn(Stage):
-    deals: list[DealCard] = Field(default_factory=list[DealCard])
+    deals: list[DealCard] = Field(default_factory=list[DealCard], validation_alias=AliasChoices(*CARD_KEYS))
 
 
 class Board(WireModel):
     pipeline: PipelineRef
-    stages: list[BoardColumn]
+    stages: list[BoardColumn] = Field(validation_alias=AliasChoices("stages", "columns"))
 
 
 R = TypeVar("R", bound=WireModel)
+PAGE_SIZE = 20
 
 
 class Page(BaseModel, Generic[R]):
-    """One page of a list, whatever envelope the CRM used."""
+    """One slice of a list, whatever envelope the CRM used: its rows, where it started, where the next starts."""
 
     items: list[R]
-    page: int
-    has_more: bool
+    start: int = 0
+    next_start: int | None = None
     total: int | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_start is not None
+
+    @property
+    def page(self) -> int:
+        return self.start // PAGE_SIZE + 1
 
 
 class Created(BaseModel, Generic[R]):

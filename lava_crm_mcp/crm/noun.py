@@ -92,6 +92,9 @@ class ResourceSpec(Generic[R, C, U]):
     """A field that identifies a record to people (an email, a company name): creating a second is checked."""
     members: tuple[Members, ...] = ()
     on_board: bool = False
+    write_aliases: Mapping[str, str] = field(default_factory=dict[str, str])
+    """Field -> the name the other API generation of the family uses for it; a write refused for want of the
+    other name is sent once more with it (nothing was written by the refused one)."""
     detail_keys: tuple[str, ...] = ()
     list_paths: tuple[Path, ...] = ()
     count_paths: tuple[Path, ...] = ()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lava_crm_mcp.crm import inputs
 from lava_crm_mcp.crm.board import Columns, read_columns
-from lava_crm_mcp.crm.envelopes import Ack, read_items, read_record, read_write
+from lava_crm_mcp.crm.envelopes import Ack, read_record, read_write
 from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound, CrmProtocolError
 from lava_crm_mcp.crm.ids import check_id, validate_body
 from lava_crm_mcp.crm.models import Board, Opportunity, Pipeline, Stage, StageMove
+from lava_crm_mcp.crm.paging import Slice, slice_params
 from lava_crm_mcp.crm.records import Records, Send
 from lava_crm_mcp.crm.stages import find_pipeline, home_of, locate_stage
 
@@ -19,6 +21,7 @@ __all__ = ["Pipelines"]
 
 Deals = Records[Opportunity, inputs.OpportunityCreate, inputs.OpportunityUpdate]
 T = TypeVar("T")
+logger = logging.getLogger("lava_crm_mcp.crm")
 MAX_PIPELINE_PAGES = 10
 CATALOG_TTL = 30.0
 MAX_SCOPES = 1_000
@@ -72,16 +75,21 @@ class Pipelines:
         return await self.list() if stale(pipelines) else pipelines
 
     async def _read_all(self) -> list[Pipeline]:
-        pipelines: list[Pipeline] = []
-        for page in range(1, MAX_PIPELINE_PAGES + 1):
-            body = await self._send(
-                "GET", "deal-pipelines/", what="the pipeline list", params={"page": page if page > 1 else None}
-            )
-            items, has_more, _ = read_items(body, (("pipelines",),))
-            pipelines += [read_record(item, Pipeline, what="a pipeline") for item in items]
-            if not has_more:
+        """Every pipeline, slice by slice as the reply says; a slice that repeats one already read ends the walk."""
+        pipelines: dict[str, Pipeline] = {}
+        start: int | None = 0
+        for _ in range(MAX_PIPELINE_PAGES):
+            if start is None:
                 break
-        return pipelines
+            body = await self._send("GET", "deal-pipelines/", what="the pipeline list", params=slice_params(start))
+            found = Slice.read(body, start, list_paths=(("pipelines",),))
+            fresh = [read_record(item, Pipeline, what="a pipeline") for item in found.rows]
+            if fresh and all(pipeline.id in pipelines for pipeline in fresh):
+                logger.warning("the pipeline list repeated a slice (its paging ignores what we send); stopped there")
+                break
+            pipelines |= {pipeline.id: pipeline for pipeline in fresh}
+            start = found.next_start
+        return list(pipelines.values())
 
     async def create(self, name: str) -> Pipeline:
         self._changed()
@@ -138,7 +146,9 @@ class Pipelines:
         answer = read_write(await self._send("PATCH", path, what=f"deal {deal_id!r}", json=body))
         if isinstance(answer, Ack):
             return await self._deals.get(deal_id)
-        return read_record(answer, Opportunity, detail_keys=("opportunity_obj",), what=f"deal {deal_id!r}")
+        return read_record(
+            answer, Opportunity, detail_keys=("opportunity_obj",), what=f"deal {deal_id!r}", lenient=True
+        )
 
     async def move_deal_to_stage(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast
 
@@ -13,9 +14,12 @@ from lava_crm_mcp.crm.ids import check_id, validate_body
 from lava_crm_mcp.crm.inputs import Body
 from lava_crm_mcp.crm.models import Created, Page, Record
 from lava_crm_mcp.crm.names import Labels
+from lava_crm_mcp.crm.paging import PAGE_SIZE, slice_params
 from lava_crm_mcp.crm.resources import ResourceSpec
 
 __all__ = ["Records", "Send"]
+
+logger = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=Record)
 C = TypeVar("C", bound=Body)
@@ -71,34 +75,26 @@ class Records(Generic[R, C, U]):
         return f"{self.spec.noun} {record_id!r}"
 
     async def list(self, *, page: int = 1, search: str | None = None) -> Page[R]:
-        return await self.page_with(page, {"search": search} if search else {})
-
-    async def page_with(self, page: int, params: Mapping[str, str]) -> Page[R]:
-        """One page of the list, with query parameters (search, filters, ordering) as given."""
         if page < 1:
             raise CrmInvalid(f"page {page} is not valid: pages start at 1.", fields={"page": ["Must be 1 or more."]})
-        query = {"page": str(page) if page != 1 else None, **params}
-        body = await self._send(
-            "GET", f"{self.spec.path}/", what=f"the {self.spec.path} list (page {page})", params=query
-        )
+        return await self.slice((page - 1) * PAGE_SIZE, {"search": search} if search else {})
+
+    async def slice(self, start: int, params: Mapping[str, str]) -> Page[R]:
+        """The slice of the list from row `start`, with query parameters (search, filters, ordering) as given."""
+        query = {**slice_params(start), **params}
+        what = f"the {self.spec.path} list (from row {start + 1})"
+        body = await self._send("GET", f"{self.spec.path}/", what=what, params=query)
         spec = self.spec
-        return read_page(body, spec.model, page=page, list_paths=spec.list_paths, count_paths=spec.count_paths)
+        return read_page(body, spec.model, start=start, list_paths=spec.list_paths, count_paths=spec.count_paths)
 
     async def get(self, record_id: str) -> R:
         body = await self._send("GET", self._detail(record_id), what=self._what(record_id))
-        record = read_record(body, self.spec.model, detail_keys=self.spec.detail_keys, what=self._what(record_id))
-        return self._seen(record)
+        return self._seen(self._read(body, record_id))
 
     async def create(self, data: C | Mapping[str, Any]) -> Created[R]:
         body = validate_body(self.spec.create, data, f"new {self.spec.noun}")
-        answer = read_write(
-            await self._send(
-                "POST",
-                f"{self.spec.path}/",
-                what=f"the new {self.spec.noun}",
-                json=body.model_dump(mode="json", exclude_none=True),
-            )
-        )
+        payload = body.model_dump(mode="json", exclude_none=True)
+        answer = await self._written("POST", f"{self.spec.path}/", f"the new {self.spec.noun}", payload)
         if isinstance(answer, Ack):
             record = await self.get(answer.id) if answer.id is not None else None
             return Created[R](record=record, message=answer.message)
@@ -126,10 +122,37 @@ class Records(Generic[R, C, U]):
         body = validate_body(model, data, f"{self.spec.noun} {label}")
         partial = method == "PATCH"
         payload = body.model_dump(mode="json", exclude_unset=partial, exclude_none=not partial)
-        answer = read_write(await self._send(method, path, what=self._what(record_id), json=payload))
+        answer = await self._written(method, path, self._what(record_id), payload)
         if isinstance(answer, Ack):
             return await self.get(record_id)
         return self._seen(self._read(answer, record_id))
 
-    def _read(self, data: dict[str, Any], label: str) -> R:
-        return read_record(data, self.spec.model, detail_keys=self.spec.detail_keys, what=self._what(label))
+    async def _written(self, method: str, path: str, what: str, payload: dict[str, Any]) -> dict[str, Any] | Ack:
+        """Send a write. A refusal asking for a field by its other-generation name (an invoice's `account_id` for
+        `account`) is sent once more under that name: the refused write changed nothing."""
+        try:
+            return read_write(await self._send(method, path, what=what, json=payload))
+        except CrmInvalid as refused:
+            wanted = {ours: theirs for ours, theirs in self.spec.write_aliases.items() if theirs in refused.fields}
+            if not wanted.keys() & payload.keys():
+                raise _in_our_names(refused, wanted) from None
+            logger.info("%s was refused for want of %s; sending it again under those names", what, sorted(wanted))
+            renamed = {wanted.get(key, key): value for key, value in payload.items()}
+            try:
+                return read_write(await self._send(method, path, what=what, json=renamed))
+            except CrmInvalid as again:
+                raise _in_our_names(again, wanted) from None
+
+    def _read(self, data: Any, label: str) -> R:
+        spec = self.spec
+        return read_record(data, spec.model, detail_keys=spec.detail_keys, what=self._what(label), lenient=True)
+
+
+def _in_our_names(error: CrmInvalid, wanted: Mapping[str, str]) -> CrmInvalid:
+    """A refusal that names fields by the CRM's other names, told in the tool's argument names."""
+    if not wanted:
+        return error
+    ours = {theirs: name for name, theirs in wanted.items()}
+    said = ", ".join(f"{theirs} is the `{name}` argument" for name, theirs in wanted.items())
+    fields = {ours.get(name, name): messages for name, messages in error.fields.items()}
+    return CrmInvalid(f"{error} (Here {said}.)", fields=fields, status=error.status)

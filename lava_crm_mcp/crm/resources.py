@@ -303,6 +303,7 @@ INVOICES = ResourceSpec(
     ),
     relations={"account": "accounts", "contact": "contacts"},
     sorts=(Sort("due_date_asc", "due_date"), Sort("due_date_desc", "due_date", descending=True)),
+    write_aliases={"account": "account_id", "contact": "contact_id"},
     detail_keys=("invoice", "invoice_obj"),
     list_paths=(("invoices",),),
     count_paths=(("invoices_count",),),

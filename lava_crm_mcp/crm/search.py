@@ -37,9 +37,10 @@ class Budget:
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a search continues: a CRM page and rows of it already returned, or (local sort) an offset."""
+    """Where a search continues: the row a CRM slice starts at and rows of it already returned, or (when sorted
+    here) an offset into the sorted matches."""
 
-    page: int = 1
+    start: int = 0
     skip: int = 0
     offset: int | None = None
     narrow: bool = False
@@ -50,18 +51,20 @@ class Cursor:
         if not text:
             return cls()
         match = CURSOR.match(text.strip())
-        if match is None or match.group(1) == "0":
+        if match is None:
             raise CrmInvalid(
                 f"cursor {text!r} is not valid: pass the cursor exactly as a previous result gave it.",
                 fields={"cursor": ["Not a cursor from a previous result."]},
             )
-        page, skip, offset, narrow = match.groups()
+        start, skip, offset, narrow = match.groups()
         if offset is not None:
             return cls(offset=int(offset), narrow=bool(narrow))
-        return cls(page=int(page), skip=int(skip or 0), narrow=bool(narrow))
+        return cls(start=int(start), skip=int(skip or 0), narrow=bool(narrow))
 
     def __str__(self) -> str:
-        base = f"@{self.offset}" if self.offset is not None else f"{self.page}" + (f":{self.skip}" if self.skip else "")
+        base = (
+            f"@{self.offset}" if self.offset is not None else f"{self.start}" + (f":{self.skip}" if self.skip else "")
+        )
         return base + ("~" if self.narrow else "")
 
 
@@ -138,6 +141,8 @@ class Found(Generic[R]):
     """The scan hit its budget: more matches may exist beyond `next`."""
     sorted_here: bool = False
     """The CRM ignored the order: rows were sorted here, among the records read."""
+    repeated: bool = False
+    """The CRM sent rows it had already sent: its paging ignores what was asked, so the scan stopped there."""
 
 
 def _sorted(plan: Plan, rows: Sequence[Record]) -> bool:
@@ -148,7 +153,7 @@ def _sorted(plan: Plan, rows: Sequence[Record]) -> bool:
 
 
 class _Scan(Generic[R]):
-    """One search run: reads pages from the cursor on, keeps matching rows, stops at the limit or the budget."""
+    """One search run: reads slices from the cursor on, keeps matching rows, stops at the limit or the budget."""
 
     def __init__(self, fetch: Fetch[R], plan: Plan, limit: int, budget: Budget) -> None:
         self.fetch, self.plan, self.limit, self.budget = fetch, plan, limit, budget
@@ -156,20 +161,31 @@ class _Scan(Generic[R]):
         self.started = time.monotonic()
         self.ignored: dict[str, None] = {}
         self.crm_total: int | None = None
+        self.seen: set[str] = set()
 
     def spent(self) -> bool:
         return self.found.pages >= self.budget.pages or time.monotonic() - self.started >= self.budget.seconds
 
-    async def page(self, number: int, narrow: bool) -> Page[R]:
+    async def page(self, start: int, narrow: bool) -> Page[R]:
         try:
-            page = await self.fetch(number, self.plan.params(narrow))
+            page = await self.fetch(start, self.plan.params(narrow))
         except CrmNotFound:
-            if number == 1:
+            if start == 0:
                 raise
-            page = Page[R](items=[], page=number, has_more=False)  # records were deleted since: the list ends earlier
+            page = Page[R](items=[], start=start)  # records were deleted since: the list ends earlier
         self.found.pages += 1
         self.found.scanned += len(page.items)
         return page
+
+    def repeats(self, page: Page[R]) -> bool:
+        """Whether this slice only holds rows already read, or does not move on (then the walk stops, saying so)."""
+        ids = [row.id for row in page.items]
+        stuck = page.next_start is not None and page.next_start <= page.start
+        if (ids and all(ident in self.seen for ident in ids)) or stuck:
+            self.found.repeated = True
+            return True
+        self.seen.update(ids)
+        return False
 
     def keep(self, rows: Sequence[R], narrow: bool) -> list[R]:
         """The rows that match; the arguments the CRM was sent but did not apply are noted as ignored."""
@@ -178,36 +194,41 @@ class _Scan(Generic[R]):
         return [row for row in rows if self.plan.matches(row)]
 
     async def in_order(self, cursor: Cursor, first: Page[R] | None) -> Found[R]:
-        """Pages as the CRM orders them: stop once `limit` rows match (the usual path)."""
-        number, skip, page = cursor.page, cursor.skip, first
+        """Slices as the CRM orders them: stop once `limit` rows match (the usual path)."""
+        start, skip, page = cursor.start, cursor.skip, first
         while True:
-            page = page or await self.page(number, cursor.narrow)
-            if number == cursor.page:
+            page = page or await self.page(start, cursor.narrow)
+            if start == cursor.start:
                 self.crm_total = page.total
+            if self.repeats(page):
+                return self.finish(cursor, exhausted=False)
             for index, row in enumerate(page.items[skip:], start=skip):
                 if self.keep([row], cursor.narrow):
                     self.found.items.append(row)
                     if len(self.found.items) == self.limit:
-                        self.found.next = self.after(number, index, page, cursor.narrow)
+                        self.found.next = self.after(index, page, cursor.narrow)
                         return self.finish(cursor, exhausted=self.found.next is None)
-            if not page.has_more:
+            if page.next_start is None:
                 return self.finish(cursor, exhausted=True)
             if self.spent():
-                self.found.next, self.found.stopped_early = Cursor(number + 1, narrow=cursor.narrow), True
+                self.found.next, self.found.stopped_early = Cursor(page.next_start, narrow=cursor.narrow), True
                 return self.finish(cursor, exhausted=False)
-            number, skip, page = number + 1, 0, None
+            start, skip, page = page.next_start, 0, None
 
     async def sorted_here(self, cursor: Cursor) -> Found[R]:
-        """The CRM ignores the order: read from the first page (bounded), sort the matches here, slice."""
+        """The CRM ignores the order: read from the first slice (bounded), sort the matches here, cut."""
         rows: list[R] = []
-        number, page = 1, None
-        while True:
-            page = await self.page(number, cursor.narrow)
-            rows += self.keep(page.items, cursor.narrow)
-            if not page.has_more or self.spent():
+        start: int | None = 0
+        complete = False
+        while start is not None:
+            page = await self.page(start, cursor.narrow)
+            if self.repeats(page):
                 break
-            number += 1
-        complete = not page.has_more
+            rows += self.keep(page.items, cursor.narrow)
+            start = page.next_start
+            complete = start is None
+            if not complete and self.spent():
+                break
         assert self.plan.sort is not None
         rows.sort(key=self.plan.key, reverse=self.plan.sort.descending)
         if self.plan.sort.descending:  # keep missing values last
@@ -216,24 +237,26 @@ class _Scan(Generic[R]):
         self.found.items = rows[offset : offset + self.limit]
         more = offset + self.limit < len(rows)
         self.found.next = Cursor(offset=offset + self.limit, narrow=cursor.narrow) if more else None
-        self.found.sorted_here, self.found.stopped_early = True, not complete
+        self.found.sorted_here, self.found.stopped_early = True, not complete and not self.found.repeated
         self.found.total = len(rows) if complete else None
         self.found.ignored, self.found.local = list(self.ignored), self.plan.unsent()
         return self.found
 
     @staticmethod
-    def after(number: int, index: int, page: Page[R], narrow: bool) -> Cursor | None:
-        """Where to continue after row `index` of page `number`: the same page, the next one, or nowhere."""
+    def after(index: int, page: Page[R], narrow: bool) -> Cursor | None:
+        """Where to continue after row `index` of this slice: the same slice, the next one, or nowhere."""
         if index + 1 < len(page.items):
-            return Cursor(number, index + 1, narrow=narrow)
-        return Cursor(number + 1, narrow=narrow) if page.has_more else None
+            return Cursor(page.start, index + 1, narrow=narrow)
+        return Cursor(page.next_start, narrow=narrow) if page.next_start is not None else None
 
     def finish(self, cursor: Cursor, *, exhausted: bool) -> Found[R]:
         """Say what the CRM did not apply, and a total only when it is known: the CRM's count of exactly this
-        query, or a count made here from a scan of every page."""
+        query, or a count made here from a scan of every slice."""
         self.found.ignored, self.found.local = list(self.ignored), self.plan.unsent()
-        from_start = cursor.page == 1 and cursor.skip == 0
-        if not self.ignored and not self.found.local and not cursor.narrow:
+        from_start = cursor.start == 0 and cursor.skip == 0
+        if self.found.repeated:
+            self.found.total = None
+        elif not self.ignored and not self.found.local and not cursor.narrow:
             self.found.total = self.crm_total
         elif exhausted and from_start and self.found.next is None:
             self.found.total = len(self.found.items)
@@ -245,10 +268,10 @@ async def run_search(fetch: Fetch[R], plan: Plan, cursor: Cursor, limit: int, bu
     scan = _Scan(fetch, plan, limit, budget or Budget())
     if cursor.offset is not None:
         return await scan.sorted_here(cursor)
-    first = await scan.page(cursor.page, cursor.narrow)
-    if plan.text and len(words(plan.text)) > 1 and not first.items and cursor.page == 1 and not cursor.narrow:
+    first = await scan.page(cursor.start, cursor.narrow)
+    if plan.text and len(words(plan.text)) > 1 and not first.items and cursor.start == 0 and not cursor.narrow:
         cursor = Cursor(narrow=True)  # the CRM matched the phrase as one string: search one word, check all here
-        first = await scan.page(1, True)
+        first = await scan.page(0, True)
     if plan.sort is not None and not _sorted(plan, first.items):
         return await scan.sorted_here(cursor)
     return await scan.in_order(cursor, first)

@@ -30,6 +30,7 @@ FIELD_NOTES = {
     "country": "ISO-2, e.g. US.",
     "billing_country": "ISO-2, e.g. US.",
     "currency": "ISO-4217, e.g. USD.",
+    "lead_source": "As the CRM spells it, e.g. CALL, WEBSITE.",
 }
 LEAVE_OUT = {"deal": ("stage",)}  # the legacy enum: deals change stage through move_deal_to_stage only
 StageArg = Lookup | None

@@ -35,7 +35,7 @@ from lava_crm_mcp.tools.edits import (
 )
 from lava_crm_mcp.tools.related import RelatedLists, related_lists
 from lava_crm_mcp.tools.render import Created, RecordResult, SearchPage, table
-from lava_crm_mcp.tools.views import View, view
+from lava_crm_mcp.tools.views import View, unreadable_note, view
 
 __all__ = ["create_tool", "delete_tool", "get_tool", "search_tool", "update_tool"]
 
@@ -50,6 +50,15 @@ def _note(found: Found[Any]) -> str | None:
         notes.append(f"The CRM ignored the order; sorted here among the {found.scanned} records read")
     if found.stopped_early:
         notes.append(f"Stopped after reading {found.scanned} records ({found.pages} pages): more may match")
+    odd = [(row.id, name, raw) for row in found.items for name, raw in row.unreadable.items()]
+    if odd:
+        ident, name, raw = odd[0]
+        notes.append(f"{len(odd)} value(s) left blank in these rows, e.g. {ident}: {unreadable_note(name, raw)}")
+    if found.repeated:
+        notes.append(
+            "The CRM sent rows it had already sent (its paging ignores what was asked), so reading stopped "
+            "there: more may exist that cannot be listed"
+        )
     return "; ".join(notes) if notes else None
 
 

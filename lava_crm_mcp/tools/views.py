@@ -19,9 +19,9 @@ from lava_crm_mcp.crm.filters import field_value
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.placement import Status, place
-from lava_crm_mcp.tools.render import Link, Parent, cell
+from lava_crm_mcp.tools.render import Link, Parent, cell, shown
 
-__all__ = ["LONG_TEXT", "SHORT_TEXT", "Namer", "View", "view"]
+__all__ = ["LONG_TEXT", "SHORT_TEXT", "Namer", "View", "unreadable_note", "view"]
 
 LONG_TEXT = 2_000
 SHORT_TEXT = 300
@@ -155,6 +155,7 @@ class View:
         }
         if self.spec.on_board:
             data |= self._board(record, namer)
+        notes += [unreadable_note(name, raw) for name, raw in record.unreadable.items()]
         return self.record.model_validate(data), notes
 
     def cells(self, row: BaseModel) -> list[Any]:
@@ -189,6 +190,12 @@ class View:
             else:
                 shown.append(f"{key}={cell(value)}")
         return "; ".join(shown)
+
+
+def unreadable_note(name: str, raw: str) -> str:
+    """What to say of a field the CRM sent in a form this server cannot read (it is shown blank)."""
+    text, _ = cut(raw, 60)
+    return f"{name} left blank: the CRM sent {shown(text)}, which is not a valid {name}"
 
 
 def _linked(value: Any) -> str:

@@ -92,12 +92,15 @@ def spec(request: pytest.FixtureRequest) -> ResourceSpec[Any, Any, Any]:
     return next(spec for spec in RESOURCES if spec.path == request.param)
 
 
+FIRST = {"limit": 20}  # the first slice of a list: page 1 is implied, limit says how many
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("spec", PATHS, indirect=True)
 async def test_drf_list_reads_results_count_and_next(
     client: CrmClient, on: Callable[..., respx.Route], spec: ResourceSpec[Any, Any, Any]
 ) -> None:
-    on("GET", f"{spec.path}/", {"page": 2}).respond(
+    on("GET", f"{spec.path}/", {"page": 2, "limit": 20, "offset": 20}).respond(
         json={
             "count": 45,
             "next": f"{CRM}/{spec.path}/?page=3",
@@ -115,7 +118,7 @@ async def test_drf_list_reads_results_count_and_next(
 
 @pytest.mark.anyio
 async def test_drf_list_last_page_has_no_more(client: CrmClient, on: Callable[..., respx.Route]) -> None:
-    on("GET", "tasks/", {"page": 3}).respond(
+    on("GET", "tasks/", {"page": 3, "limit": 20, "offset": 40}).respond(
         json={"count": 45, "next": None, "previous": f"{CRM}/tasks/?page=2", "results": [rec("t-1")] * 5}
     )
 
@@ -129,7 +132,7 @@ async def test_drf_list_last_page_has_no_more(client: CrmClient, on: Callable[..
 async def test_django_crm_keyed_list_yields_records_and_skips_catalogues(
     client: CrmClient, on: Callable[..., respx.Route], spec: ResourceSpec[Any, Any, Any]
 ) -> None:
-    on("GET", f"{spec.path}/").respond(json=DJANGO_LISTS[spec.path])
+    on("GET", f"{spec.path}/", FIRST).respond(json=DJANGO_LISTS[spec.path])
 
     page = await client.records(spec.path).list()
 
@@ -145,7 +148,7 @@ async def test_django_crm_keyed_list_yields_records_and_skips_catalogues(
 async def test_django_crm_accounts_list_merges_open_and_closed_accounts(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
-    on("GET", "accounts/").respond(json=DJANGO_LISTS["accounts"])
+    on("GET", "accounts/", FIRST).respond(json=DJANGO_LISTS["accounts"])
 
     page = await client.accounts.list()
 
@@ -155,7 +158,7 @@ async def test_django_crm_accounts_list_merges_open_and_closed_accounts(
 @pytest.mark.anyio
 async def test_django_crm_offset_says_whether_there_is_more(client: CrmClient, on: Callable[..., respx.Route]) -> None:
     body = {**DJANGO_LISTS["contacts"], "contacts_count": 57, "offset": 20}
-    on("GET", "contacts/").respond(json=body)
+    on("GET", "contacts/", FIRST).respond(json=body)
 
     page = await client.contacts.list()
 
@@ -163,20 +166,21 @@ async def test_django_crm_offset_says_whether_there_is_more(client: CrmClient, o
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("page_number", "has_more"), [(2, True), (3, False)])
-async def test_django_crm_count_without_offset_decides_has_more(
-    client: CrmClient, on: Callable[..., respx.Route], page_number: int, has_more: bool
+@pytest.mark.parametrize(("page_number", "rows", "next_start"), [(2, 20, 40), (3, 5, None), (3, 1, 41)])
+async def test_django_crm_count_without_offset_says_where_the_next_slice_starts(
+    client: CrmClient, on: Callable[..., respx.Route], page_number: int, rows: int, next_start: int | None
 ) -> None:
-    on("GET", "cases/", {"page": page_number}).respond(json={"cases_count": 45, "cases": [rec("k-1")]})
+    query = {"page": page_number, "limit": 20, "offset": (page_number - 1) * 20}
+    on("GET", "cases/", query).respond(json={"cases_count": 45, "cases": [rec(f"k-{n}") for n in range(rows)]})
 
     page = await client.cases.list(page=page_number)
 
-    assert (page.page, page.total, page.has_more) == (page_number, 45, has_more)
+    assert (page.page, page.total, page.next_start) == (page_number, 45, next_start)
 
 
 @pytest.mark.anyio
 async def test_bare_list_body_is_read_as_records(client: CrmClient, on: Callable[..., respx.Route]) -> None:
-    on("GET", "contacts/").respond(json=[rec("c-1"), rec("c-2")])
+    on("GET", "contacts/", FIRST).respond(json=[rec("c-1"), rec("c-2")])
 
     page = await client.contacts.list()
 
@@ -186,7 +190,7 @@ async def test_bare_list_body_is_read_as_records(client: CrmClient, on: Callable
 
 @pytest.mark.anyio
 async def test_list_body_without_records_is_a_protocol_error(client: CrmClient, on: Callable[..., respx.Route]) -> None:
-    on("GET", "contacts/").respond(json={"users": USERS, "countries": COUNTRIES})
+    on("GET", "contacts/", FIRST).respond(json={"users": USERS, "countries": COUNTRIES})
 
     with pytest.raises(CrmProtocolError, match="no records"):
         await client.contacts.list()
@@ -537,7 +541,7 @@ async def test_django_crm_ack_on_pipeline_create_is_found_in_the_pipeline_list(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("POST", "deal-pipelines/").respond(json={"error": False, "message": "Pipeline created", "id": "p-2"})
-    on("GET", "deal-pipelines/").respond(
+    on("GET", "deal-pipelines/", FIRST).respond(
         json={"count": 1, "next": None, "previous": None, "results": [{"id": "p-2", "name": "Renewals", "stages": []}]}
     )
 

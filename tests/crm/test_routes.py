@@ -41,12 +41,12 @@ def sent_json(request: httpx.Request) -> Any:
 Call = Callable[[CrmClient], Awaitable[Any]]
 # (operation, call, method, CRM URL after /api/, JSON body sent, status, JSON answer)
 RECORD_CASES: list[tuple[str, Callable[[ResourceSpec[Any, Any, Any]], Call], str, str, Any, int, Any]] = [
-    ("list", lambda spec: lambda c: c.records(spec.path).list(), "GET", "{path}/", None, 200, EMPTY_LIST),
+    ("list", lambda spec: lambda c: c.records(spec.path).list(), "GET", "{path}/?limit=20", None, 200, EMPTY_LIST),
     (
         "list page 2 with search",
         lambda spec: lambda c: c.records(spec.path).list(page=2, search="ada lovelace"),
         "GET",
-        "{path}/?page=2&search=ada%20lovelace",
+        "{path}/?page=2&limit=20&offset=20&search=ada%20lovelace",
         None,
         200,
         EMPTY_LIST,
@@ -122,7 +122,7 @@ async def test_record_endpoint_sends_method_url_query_body_and_bearer_token(
 
 PIPELINE_CASES: list[tuple[str, Call, str, str, Any, int, Any]] = [
     ("ping", lambda c: c.ping(), "GET", "deal-pipelines/", None, 200, EMPTY_LIST),
-    ("list pipelines", lambda c: c.pipelines.list(), "GET", "deal-pipelines/", None, 200, {**EMPTY_LIST}),
+    ("list pipelines", lambda c: c.pipelines.list(), "GET", "deal-pipelines/?limit=20", None, 200, {**EMPTY_LIST}),
     (
         "create pipeline",
         lambda c: c.pipelines.create("Renewals"),
@@ -234,10 +234,16 @@ async def test_pipeline_endpoint_sends_method_url_query_body_and_bearer_token(
 async def test_gateway_url_matches_the_documented_example(gateway: CrmClient, crm_api: respx.MockRouter) -> None:
     crm_api.route().respond(json=EMPTY_LIST)
 
+    documented = Upstream(CRM.removesuffix("/api"), SecretStr("k"), gateway_url="https://api.lava.so/v1/forward")
+
     await gateway.contacts.list(page=2, search="ada")
 
-    assert str(only_request(crm_api).url) == (
+    assert documented.url("contacts/", {"page": 2, "search": "ada"}) == (
         "https://api.lava.so/v1/forward?u=https%3A%2F%2Flava-crm-api.fly.dev%2Fapi%2Fcontacts%2F%3Fpage%3D2%26search%3Dada"
+    )
+    assert str(only_request(crm_api).url) == (
+        "https://api.lava.so/v1/forward?u=https%3A%2F%2Flava-crm-api.fly.dev%2Fapi%2Fcontacts%2F"
+        "%3Fpage%3D2%26limit%3D20%26offset%3D20%26search%3Dada"
     )
 
 
@@ -251,7 +257,7 @@ async def test_gateway_encodes_reserved_characters_of_the_search_inside_u(
 
     request = only_request(crm_api)
     assert list(request.url.params) == ["u"]
-    assert request.url.params["u"] == f"{CRM}/opportunities/?search=R%26D%20%2B%2050%25%2Fyr%3F"
+    assert request.url.params["u"] == f"{CRM}/opportunities/?limit=20&search=R%26D%20%2B%2050%25%2Fyr%3F"
     assert httpx.URL(request.url.params["u"]).params["search"] == "R&D + 50%/yr?"
 
 
@@ -288,10 +294,10 @@ async def test_pipeline_list_follows_next_pages(
     client: CrmClient, on: Callable[..., respx.Route], crm_api: respx.MockRouter
 ) -> None:
     second = {**PIPELINE, "id": "p-2", "name": "Renewals", "is_default": False}
-    on("GET", "deal-pipelines/").respond(
+    on("GET", "deal-pipelines/", {"limit": 20}).respond(
         json={"count": 2, "next": f"{CRM}/deal-pipelines/?page=2", "previous": None, "results": [PIPELINE]}
     )
-    on("GET", "deal-pipelines/", {"page": 2}).respond(
+    on("GET", "deal-pipelines/", {"page": 2, "limit": 20, "offset": 20}).respond(
         json={"count": 2, "next": None, "previous": f"{CRM}/deal-pipelines/", "results": [second]}
     )
 
@@ -302,14 +308,14 @@ async def test_pipeline_list_follows_next_pages(
 
 
 @pytest.mark.anyio
-async def test_first_page_and_empty_search_send_no_query(client: CrmClient, crm_api: respx.MockRouter) -> None:
+async def test_the_first_page_sends_only_its_size_and_an_empty_search_nothing(
+    client: CrmClient, crm_api: respx.MockRouter, sent_url: Callable[[str], str]
+) -> None:
     crm_api.route().respond(json=EMPTY_LIST)
 
     await client.leads.list(page=1, search="")
 
-    assert only_request(crm_api).url.params.get("page") is None
-    assert "%3F" not in str(only_request(crm_api).url)
-    assert "?" not in str(only_request(crm_api).url).removeprefix("https://api.lava.so/v1/forward?")
+    assert str(only_request(crm_api).url) == sent_url(f"{CRM}/leads/?limit=20")
 
 
 @given(search=st.text(min_size=1, max_size=40), page=st.integers(min_value=2, max_value=10_000))

@@ -91,10 +91,10 @@ async def test_a_crm_that_honours_the_filter_answers_in_one_request(direct: CrmC
 
     found = await direct.search("tasks", filters={"account_id": "a-1"})
 
-    assert fake.seen == [{"account": "a-1"}]
+    assert fake.seen == [{"limit": "20", "account": "a-1"}]
     assert ids(found.items) == [f"t-{n:03}" for n in range(0, 80, 4)]
     assert (found.total, found.scanned, found.pages, found.ignored, found.stopped_early) == (25, 20, 1, [], False)
-    assert str(found.next) == "2"
+    assert str(found.next) == "20"
 
 
 async def test_a_crm_that_ignores_the_filter_is_found_out_and_rows_are_checked_here(
@@ -108,8 +108,8 @@ async def test_a_crm_that_ignores_the_filter_is_found_out_and_rows_are_checked_h
     assert all(row.account == "a-1" for row in found.items)
     assert found.ignored == ["account_id"]
     assert (found.total, found.scanned, found.pages) == (None, 20, 1)
-    assert str(found.next) == "1:17"
-    assert fake.seen == [{"account": "a-1"}]
+    assert str(found.next) == "0:17"
+    assert fake.seen == [{"limit": "20", "account": "a-1"}]
 
 
 async def test_a_scan_that_reads_every_page_from_the_start_knows_the_exact_total(
@@ -134,7 +134,7 @@ async def test_a_scan_stops_at_its_page_budget_and_says_where_to_continue(direct
         200,
         10,
         True,
-        "11",
+        "200",
         None,
     )
     assert ids(more.items) == ["t-200"]
@@ -147,7 +147,7 @@ async def test_a_scan_stops_at_its_time_budget(direct: CrmClient, crm_list: Any)
 
     found = await direct.search("tasks", filters={"account_id": "a-1"}, budget=Budget(pages=10, seconds=0))
 
-    assert (found.pages, found.stopped_early, str(found.next)) == (1, True, "2")
+    assert (found.pages, found.stopped_early, str(found.next)) == (1, True, "20")
 
 
 async def test_a_continuation_cursor_skips_the_rows_already_returned_on_its_page(
@@ -159,7 +159,7 @@ async def test_a_continuation_cursor_skips_the_rows_already_returned_on_its_page
     second = await direct.search("tasks", filters={"account_id": "a-1"}, limit=15, cursor=str(first.next))
     third = await direct.search("tasks", filters={"account_id": "a-1"}, limit=15, cursor=str(second.next))
 
-    assert [str(first.next), str(second.next), third.next] == ["1:15", "2:10", None]
+    assert [str(first.next), str(second.next), third.next] == ["0:15", "20:10", None]
     assert ids(first.items) + ids(second.items) + ids(third.items) == [f"t-{n:03}" for n in range(40)]
 
 
@@ -210,7 +210,7 @@ async def test_an_honoured_order_costs_one_request(direct: CrmClient, crm_list: 
 
     found = await direct.search("tasks", sort="due_date_desc")
 
-    assert fake.seen == [{"ordering": "-due_date"}]
+    assert fake.seen == [{"limit": "20", "ordering": "-due_date"}]
     assert ids(found.items) == ["t-004", "t-003", "t-002", "t-001", "t-000"]
     assert found.sorted_here is False
 

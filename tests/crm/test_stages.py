@@ -29,6 +29,7 @@ RENEWALS = {
 }
 BOARD = {"pipeline": SALES, "stages": [{**stage, "deals": []} for stage in STAGES]}
 DEAL = {"id": "d-1", "name": "Big deal", "pipeline": "p-1", "pipeline_stage": "s-1", "is_closed": False}
+FIRST = {"limit": 20}  # the first slice of a list: page 1 is implied, limit says how many
 PIPELINES = {"count": 2, "next": None, "previous": None, "results": [{**SALES, "stages": STAGES}, RENEWALS]}
 
 
@@ -80,7 +81,7 @@ async def test_move_deal_to_stage_by_name_reports_from_and_to_stages_and_pipelin
     client: CrmClient, on: Callable[..., respx.Route], crm_api: respx.MockRouter
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    on("GET", "deal-pipelines/").respond(json=PIPELINES)
+    on("GET", "deal-pipelines/", FIRST).respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
     move.respond(json=moved("s-2"))
 
@@ -98,7 +99,7 @@ async def test_move_deal_to_stage_by_name_reports_from_and_to_stages_and_pipelin
 @pytest.mark.anyio
 async def test_move_into_won_reports_the_closed_deal(client: CrmClient, on: Callable[..., respx.Route]) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    on("GET", "deal-pipelines/").respond(json=PIPELINES)
+    on("GET", "deal-pipelines/", FIRST).respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
     move.respond(json=moved("s-5", is_closed=True, stage="CLOSED_WON", closed_on="2024-05-01"))
 
@@ -114,7 +115,7 @@ async def test_unknown_stage_name_moves_nothing(
     client: CrmClient, on: Callable[..., respx.Route], crm_api: respx.MockRouter
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    on("GET", "deal-pipelines/").respond(json=PIPELINES)
+    on("GET", "deal-pipelines/", FIRST).respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
 
     with pytest.raises(UnknownStage) as caught:
@@ -131,7 +132,7 @@ async def test_a_stage_of_another_pipeline_is_refused_naming_that_pipeline_and_h
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    listed = on("GET", "deal-pipelines/")
+    listed = on("GET", "deal-pipelines/", FIRST)
     listed.respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
 
@@ -150,7 +151,7 @@ async def test_a_deal_moves_to_another_pipeline_when_the_call_names_it(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    listed = on("GET", "deal-pipelines/")
+    listed = on("GET", "deal-pipelines/", FIRST)
     listed.respond(json=PIPELINES)
     move = on("PATCH", "deal-pipelines/deals/d-1/move/")
     move.respond(json=moved("s-9", pipeline="p-2"))
@@ -180,7 +181,7 @@ async def test_deal_without_a_pipeline_uses_the_default_pipeline(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json={**DEAL, "pipeline": None, "pipeline_stage": None})
-    on("GET", "deal-pipelines/").respond(json={**PIPELINES, "results": [RENEWALS, {**SALES, "stages": STAGES}]})
+    on("GET", "deal-pipelines/", FIRST).respond(json={**PIPELINES, "results": [RENEWALS, {**SALES, "stages": STAGES}]})
     on("PATCH", "deal-pipelines/deals/d-1/move/").respond(json=moved("s-1"))
 
     result = await client.pipelines.move_deal_to_stage("d-1", "prospecting")
@@ -194,7 +195,7 @@ async def test_a_stage_added_since_the_pipelines_were_cached_is_found_by_a_fresh
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json=DEAL)
-    listed = on("GET", "deal-pipelines/")
+    listed = on("GET", "deal-pipelines/", FIRST)
     added = {"id": "s-7", "name": "Demo", "stage_type": "open", "order": 4, "deal_count": 0}
     fresh = {**PIPELINES, "results": [{**SALES, "stages": [*STAGES, added]}, RENEWALS]}
     listed.side_effect = [httpx.Response(200, json=PIPELINES), httpx.Response(200, json=fresh)]
@@ -211,7 +212,7 @@ async def test_a_stage_added_since_the_pipelines_were_cached_is_found_by_a_fresh
 async def test_the_pipeline_catalog_is_read_once_then_served_from_the_cache_until_a_stage_changes(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
-    listed = on("GET", "deal-pipelines/")
+    listed = on("GET", "deal-pipelines/", FIRST)
     listed.respond(json=PIPELINES)
     on("POST", "deal-pipelines/p-1/stages/").respond(201, json={"id": "s-7", "name": "Demo", "stage_type": "open"})
 

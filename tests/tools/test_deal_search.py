@@ -176,7 +176,7 @@ async def test_the_next_call_repeats_every_filter_and_the_sort(client: Client) -
         "search_deals", {"status": "open", "currency": "EUR", "sort": "amount_asc", "limit": 1}
     )
 
-    more = "search_deals(status='open', currency='EUR', sort='amount_asc', limit=1, cursor='1:1')"
+    more = "search_deals(status='open', currency='EUR', sort='amount_asc', limit=1, cursor='0:1')"
     assert ok(result)["next_call"] == more
     assert text(result).splitlines()[0] == f"deals: 1 of 3; more: {more}."
 

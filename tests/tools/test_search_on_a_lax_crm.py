@@ -86,7 +86,7 @@ async def test_a_scan_that_hits_its_budget_says_results_may_be_incomplete_and_ho
     route = crm_api.get(CONTACTS).mock(side_effect=serve(contacts(300, 100), honours_account=False))
 
     first = ok(await lax.call_tool("search_contacts", {"account_id": "a-1"}))
-    rest = ok(await lax.call_tool("search_contacts", {"account_id": "a-1", "cursor": "11"}))
+    rest = ok(await lax.call_tool("search_contacts", {"account_id": "a-1", "cursor": "200"}))
 
     assert [row["id"] for row in first["items"]] == ["c-000", "c-100"]
     assert first["total"] is None
@@ -94,7 +94,7 @@ async def test_a_scan_that_hits_its_budget_says_results_may_be_incomplete_and_ho
         "The CRM did not apply account_id; each row was checked here; "
         "Stopped after reading 200 records (10 pages): more may match"
     )
-    assert first["next_call"] == "search_contacts(account_id='a-1', cursor='11')"
+    assert first["next_call"] == "search_contacts(account_id='a-1', cursor='200')"
     assert [row["id"] for row in rest["items"]] == ["c-200"]
     assert rest["next_call"] is None
     assert route.call_count == 15

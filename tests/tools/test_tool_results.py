@@ -95,12 +95,12 @@ async def test_structured_content_validates_against_the_advertised_output_schema
 
 async def test_a_search_page_says_whether_more_exist_and_the_exact_next_call(client: Client) -> None:
     first = await client.call_tool("search_contacts", {})
-    second = await client.call_tool("search_contacts", {"cursor": "2"})
+    second = await client.call_tool("search_contacts", {"cursor": "20"})
 
     one, two = ok(first), ok(second)
     assert (len(one["items"]), one["total"], one["has_more"]) == (20, 25, True)
-    assert one["next_call"] == "search_contacts(cursor='2')"
-    assert text(first).splitlines()[0] == "contacts: 20 of 25; more: search_contacts(cursor='2')."
+    assert one["next_call"] == "search_contacts(cursor='20')"
+    assert text(first).splitlines()[0] == "contacts: 20 of 25; more: search_contacts(cursor='20')."
     assert (len(two["items"]), two["has_more"], two["next_call"]) == (5, False, None)
     assert text(second).splitlines()[0] == "contacts: 5 of 25; no more."
     assert not {row["id"] for row in one["items"]} & {row["id"] for row in two["items"]}
@@ -109,7 +109,7 @@ async def test_a_search_page_says_whether_more_exist_and_the_exact_next_call(cli
 async def test_the_next_call_repeats_the_query(client: Client) -> None:
     page = ok(await client.call_tool("search_contacts", {"query": "e"}))
 
-    assert page["next_call"] == "search_contacts(query='e', cursor='2')"
+    assert page["next_call"] == "search_contacts(query='e', cursor='20')"
 
 
 async def test_an_empty_search_says_so(client: Client) -> None:
@@ -149,7 +149,7 @@ async def test_an_unexpected_exception_says_it_is_a_bug_and_what_to_do(
     async def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("adapter exploded")
 
-    monkeypatch.setattr(Records, "page_with", boom)
+    monkeypatch.setattr(Records, "slice", boom)
 
     with caplog.at_level(logging.ERROR, logger="lava_crm_mcp.tools"):
         result = await client.call_tool("search_contacts", {})
@@ -186,7 +186,7 @@ async def test_an_unreachable_crm_gives_an_actionable_message(
     assert result.is_error
     assert text(result) == (
         "Error executing tool search_contacts: Could not reach the CRM (direct route) for the contacts list "
-        "(page 1): ConnectError. Nothing was sent; try again shortly."
+        "(from row 1): ConnectError. Nothing was sent; try again shortly."
     )
 
 
