@@ -21,6 +21,7 @@ from .errors import ApiError, BadRequest, Invalid, NotAllowed, NotFound, TooLarg
 from .handlers import ROUTES, Ctx, Handler
 from .openapi import document
 from .replies import Dialect as DialectRenderer
+from .replies import Scope
 from .service import Service
 
 Dialect = Literal["drf", "django-crm"]
@@ -88,14 +89,15 @@ class Sandbox:
                 self.conn.execute("UPDATE orgs SET seeded = 1 WHERE key = ?", (org,))
         self._ready.add(org)
 
-    def endpoint(self, handlers: Mapping[str, Handler]) -> Endpoint:
+    def endpoint(self, path: str, handlers: Mapping[str, Handler]) -> Endpoint:
         async def run(request: Request) -> Response:
             handler = handlers[request.method if request.method != "HEAD" else "GET"]
             org = self.org(request)
             body = await read_body(request) if request.method in {"POST", "PUT", "PATCH"} else {}
+            body = self.dialect.accept(path, body)
             with transaction(self.conn):
-                ctx = Ctx(self.service, org, request.path_params, request.query_params, body)
-                return self.dialect.render(handler(ctx), request)
+                ctx = Ctx(self.service, org, request.path_params, request.query_params, body, self.dialect.window)
+                return self.dialect.render(handler(ctx), request, Scope(org, self.service.records))
 
         return run
 
@@ -128,7 +130,7 @@ def _routes(sandbox: Sandbox) -> list[Route]:
 
     return [
         Route("/api/openapi.json", serve_openapi, methods=["GET"]),
-        *(Route(path, sandbox.endpoint(handlers), methods=list(handlers)) for path, handlers in grouped.items()),
+        *(Route(path, sandbox.endpoint(path, handlers), methods=list(handlers)) for path, handlers in grouped.items()),
     ]
 
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .db import now
 from .errors import BadRequest, Invalid, NotFound
 
 DEFAULT_PIPELINE = "Sales Pipeline"
@@ -32,7 +33,31 @@ class Placement:
     is_closed: bool
 
 
-def _stage_out(row: StageRow, count: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Card:
+    """A deal as its column holds it: the deal's data, its place, and when it entered the stage."""
+
+    id: str
+    data: dict[str, Any]
+    position: int
+    entered_at: str
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: StageRow
+    cards: list[Card]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A pipeline's board before a dialect draws it: its {id, name, is_default} and its columns in order."""
+
+    pipeline: dict[str, Any]
+    columns: list[Column]
+
+
+def stage_body(row: StageRow, count: int) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "stage_type": row.stage_type, "order": row.order, "deal_count": count}
 
 
@@ -68,7 +93,7 @@ class Boards:
         counts = self._counts(org)
         stages: dict[str, list[dict[str, Any]]] = {}
         for row in self._stage_rows("org = ?", org):
-            stages.setdefault(row.pipeline_id, []).append(_stage_out(row, counts.get(row.id, 0)))
+            stages.setdefault(row.pipeline_id, []).append(stage_body(row, counts.get(row.id, 0)))
         return [
             {"id": ident, "name": name, "is_default": bool(default), "stages": stages.get(ident, [])}
             for ident, name, default in self._pipeline_rows(org)
@@ -94,21 +119,18 @@ class Boards:
         head = self.head(org, None)
         return next(row for row in self._stage_rows("pipeline_id = ?", head["id"]) if row.stage_type == "open")
 
-    def board(self, org: str, pipeline_id: str | None) -> dict[str, Any]:
+    def board(self, org: str, pipeline_id: str | None) -> Layout:
         head = self.head(org, pipeline_id)
-        columns: dict[str, list[dict[str, Any]]] = {}
-        for stage_id, deal_id, position, stage_type, data in self.conn.execute(
-            "SELECT p.stage_id, p.deal_id, p.position, s.stage_type, r.data FROM placements p "
+        cards: dict[str, list[Card]] = {}
+        for stage_id, deal_id, position, data, entered_at in self.conn.execute(
+            "SELECT p.stage_id, p.deal_id, p.position, r.data, coalesce(p.entered_at, r.created_at) FROM placements p "
             "JOIN stages s ON s.id = p.stage_id JOIN records r ON r.id = p.deal_id "
             "WHERE s.pipeline_id = ? ORDER BY p.position",
             (head["id"],),
         ):
-            columns.setdefault(stage_id, []).append(_card(deal_id, json.loads(data), stage_type, position))
-        stages = [
-            {**_stage_out(row, len(columns.get(row.id, []))), "deals": columns.get(row.id, [])}
-            for row in self._stage_rows("pipeline_id = ?", head["id"])
-        ]
-        return {"pipeline": head, "stages": stages}
+            cards.setdefault(stage_id, []).append(Card(deal_id, json.loads(data), position, entered_at))
+        rows = self._stage_rows("pipeline_id = ?", head["id"])
+        return Layout(head, [Column(row, cards.get(row.id, [])) for row in rows])
 
     def add_stage(self, org: str, pipeline_id: str, name: str, *, ident: str | None = None) -> dict[str, Any]:
         self.head(org, pipeline_id)
@@ -137,14 +159,19 @@ class Boards:
         self._renumber(stage.pipeline_id)
 
     def stage_out(self, org: str, ident: str) -> dict[str, Any]:
-        return _stage_out(self.stage(org, ident), self._counts(org).get(ident, 0))
+        return stage_body(self.stage(org, ident), self._counts(org).get(ident, 0))
 
     def column(self, stage_id: str) -> list[str]:
         rows = self.conn.execute("SELECT deal_id FROM placements WHERE stage_id = ? ORDER BY position", (stage_id,))
         return [deal_id for (deal_id,) in rows]
 
-    def place(self, org: str, deal_id: str, stage_id: str, index: int | None = None) -> None:
-        """Put the deal in the stage at `index` (None: the end), taking it out of its current column first."""
+    def place(self, org: str, deal_id: str, stage_id: str, index: int | None = None, *, at: str | None = None) -> None:
+        """Put the deal in the stage at `index` (None: the end), taking it out of its current column first.
+
+        A deal moved within its stage keeps the time it entered it; otherwise it enters `at` (default: now).
+        """
+        sql = "SELECT entered_at FROM placements WHERE deal_id = ? AND stage_id = ?"
+        kept = self.conn.execute(sql, (deal_id, stage_id)).fetchone()
         self.remove(deal_id)
         column = self.column(stage_id)
         index = len(column) if index is None else index
@@ -152,8 +179,8 @@ class Boards:
             "UPDATE placements SET position = position + 1 WHERE stage_id = ? AND position >= ?", (stage_id, index)
         )
         self.conn.execute(
-            "INSERT INTO placements (deal_id, org, stage_id, position) VALUES (?, ?, ?, ?)",
-            (deal_id, org, stage_id, index),
+            "INSERT INTO placements (deal_id, org, stage_id, position, entered_at) VALUES (?, ?, ?, ?, ?)",
+            (deal_id, org, stage_id, index, kept[0] if kept else at or now()),
         )
 
     def remove(self, deal_id: str) -> None:
@@ -192,8 +219,3 @@ class Boards:
     def _counts(self, org: str) -> dict[str, int]:
         rows = self.conn.execute("SELECT stage_id, count(*) FROM placements WHERE org = ? GROUP BY stage_id", (org,))
         return dict(rows.fetchall())
-
-
-def _card(deal_id: str, data: dict[str, Any], stage_type: str, position: int) -> dict[str, Any]:
-    fields = {key: data.get(key) for key in ("name", "amount", "currency", "account")}
-    return {"id": deal_id, **fields, "is_closed": stage_type != "open", "position": position}

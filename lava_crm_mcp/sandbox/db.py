@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS placements (
     deal_id TEXT PRIMARY KEY,
     org TEXT NOT NULL,
     stage_id TEXT NOT NULL,
-    position INTEGER NOT NULL
+    position INTEGER NOT NULL,
+    entered_at TEXT
 );
 CREATE INDEX IF NOT EXISTS placements_stage ON placements (stage_id, position);
 """
@@ -72,7 +73,15 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
     conn.executescript(SCHEMA)
+    _migrate(conn)
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a file made by an older sandbox up to the schema (placements gained `entered_at`)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(placements)")}
+    if "entered_at" not in columns:
+        conn.execute("ALTER TABLE placements ADD COLUMN entered_at TEXT")
 
 
 @contextmanager

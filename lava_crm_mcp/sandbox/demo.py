@@ -16,6 +16,11 @@ _PARENTS = {"deal": "opportunity", "lead": "lead", "case": "case"}
 TaskRow = tuple[str, str, str, int, int | None, tuple[int, ...], tuple[str, int]]
 
 
+def record_id(org: str, kind: str, key: str) -> str:
+    """The id the demo gives the record of `kind` with natural `key` (a title, a name, an email) in `org`."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lava-crm-sandbox/{org}/{kind}/{key}"))
+
+
 class Seeder:
     """Creates records through the normal service, with stable ids and spread-out creation times."""
 
@@ -24,7 +29,7 @@ class Seeder:
         self._clock: Iterator[int] = count()
 
     def ident(self, kind: str, key: str) -> str:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lava-crm-sandbox/{self.org}/{kind}/{key}"))
+        return record_id(self.org, kind, key)
 
     def add(self, kind: str, key: str, body: Mapping[str, object]) -> str:
         ident, at = self.ident(kind, key), stamp(EPOCH + STEP * next(self._clock))

@@ -55,6 +55,13 @@ LEADS = (
     ("Inbound chat: API access", "Leslie", "Lamport", "Paxos Systems", "in process", "other", "7200.00", 35),
 )
 
+# kind, natural key, probability as the django-crm dialect shows it while the stored value is its whole part: one
+# record of each kind whose probability reads as a decimal string, as some Django-CRM versions serialise it.
+ODD_PROBABILITIES = (
+    ("leads", "Analytics trial signup", "10.5"),
+    ("opportunities", "Lamarr Wireless – Co-marketing programme", "25.5"),
+)
+
 # name, account index, amount, currency, (pipeline, stage), contact indexes, probability, closed_on
 DEALS = (
     ("Platform expansion", 0, "48000.00", "GBP", ("default", "Prospecting"), (0, 1), 20, None),

@@ -1,14 +1,12 @@
 """The route table of the API: one synchronous handler per (path, method), all generic over resources."""
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
-from .errors import NotFound
 from .filters import read_query
-from .records import PAGE_SIZE, Filter, Rows
-from .replies import Listing, Raw, Removed, Reply, Shown, Written
+from .records import Filter, Rows, Window
+from .replies import Listing, Removed, Reply, Shown, Written
 from .resources import RESOURCES, Resource
 from .service import DEALS, Service
 from .shapes import NameBody
@@ -24,27 +22,20 @@ class Ctx:
     path: Mapping[str, str]
     query: Mapping[str, str]
     body: Mapping[str, object]
+    window: Callable[[Mapping[str, str]], Window]
+    """How the dialect reads a list's slice from the query (a page, or a limit and an offset)."""
 
 
 Handler = Callable[[Ctx], Reply]
-PAGE = re.compile(r"[0-9]{1,9}")
-
-
-def page_number(query: Mapping[str, str]) -> int:
-    """A 1-based page; anything else (incl. non-ASCII digits, absurdly large numbers) is DRF's 404 "Invalid page."."""
-    raw = query.get("page", "1").strip()
-    if not PAGE.fullmatch(raw) or int(raw) < 1:
-        raise NotFound(detail="Invalid page.")
-    return int(raw)
 
 
 def list_records(res: Resource, ctx: Ctx) -> Reply:
-    number, query = page_number(ctx.query), read_query(res.params, res.sorts, ctx.query)
+    window, query = ctx.window(ctx.query), read_query(res.params, res.sorts, ctx.query)
 
     def fetch(where: Filter | None) -> Rows:
-        return ctx.service.page(res, ctx.org, number, query, where)
+        return ctx.service.page(res, ctx.org, window, query, where)
 
-    return Listing(res.name, ctx.org, number, fetch)
+    return Listing(res.name, window, fetch)
 
 
 def create_record(res: Resource, ctx: Ctx) -> Reply:
@@ -66,10 +57,10 @@ def delete_record(res: Resource, ctx: Ctx) -> Reply:
 
 
 def list_pipelines(ctx: Ctx) -> Reply:
-    number = page_number(ctx.query)
+    window = ctx.window(ctx.query)
     items = ctx.service.boards.pipelines(ctx.org)
-    rows = Rows(len(items), items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
-    return Listing("pipelines", ctx.org, number, lambda _where: rows)
+    rows = Rows(len(items), items[window.offset : window.offset + window.limit])
+    return Listing("pipelines", window, lambda _where: rows)
 
 
 def create_pipeline(ctx: Ctx) -> Reply:
@@ -79,7 +70,7 @@ def create_pipeline(ctx: Ctx) -> Reply:
 
 
 def show_board(ctx: Ctx) -> Reply:
-    return Raw(ctx.service.boards.board(ctx.org, ctx.query.get("pipeline_id") or None))
+    return ctx.service.boards.board(ctx.org, ctx.query.get("pipeline_id") or None)
 
 
 def add_stage(ctx: Ctx) -> Reply:

@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,6 @@ from .errors import NotFound
 from .filters import SEPARATOR, Query
 from .resources import Resource
 
-PAGE_SIZE = 20
 STAMPS = ("id", "created_at", "updated_at")
 EVERYTHING = Query()
 Record = dict[str, Any]
@@ -24,6 +24,14 @@ class Filter:
     field: str
     values: tuple[str, ...]
     negate: bool = False
+
+
+@dataclass(frozen=True)
+class Window:
+    """A slice of a list: at most `limit` records after skipping `offset`."""
+
+    limit: int
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,17 +94,26 @@ class Records:
         sql = "SELECT 1 FROM records WHERE org = ? AND kind = ? AND ukey = ? AND id != ?"
         return key is not None and self.conn.execute(sql, (org, res.name, key, record["id"])).fetchone() is not None
 
+    def some(self, kind: str, org: str, ids: Collection[str]) -> dict[str, Record]:
+        """The records of `kind` among `ids`, by id (ids of other orgs or kinds are left out)."""
+        rows = self.conn.execute(
+            "SELECT id, data, created_at, updated_at FROM records "
+            "WHERE org = ? AND kind = ? AND id IN (SELECT value FROM json_each(?))",
+            (org, kind, json.dumps(sorted(ids))),
+        ).fetchall()
+        return {row[0]: _record(row) for row in rows}
+
     def page(
-        self, res: Resource, org: str, number: int, query: Query = EVERYTHING, where: Filter | None = None
+        self, res: Resource, org: str, window: Window, query: Query = EVERYTHING, where: Filter | None = None
     ) -> Rows:
-        """One page of the query, counted in the same statement (a second one only for an empty later page)."""
+        """One slice of the query, counted in the same statement (a second one only for an empty later slice)."""
         sql, args = _where(org, res, query, where)
         rows = self.conn.execute(
             f"SELECT id, data, created_at, updated_at, count(*) OVER () FROM records WHERE {sql} "  # noqa: S608
             f"ORDER BY {query.order} LIMIT ? OFFSET ?",
-            [*args, PAGE_SIZE, (number - 1) * PAGE_SIZE],
+            [*args, window.limit, window.offset],
         ).fetchall()
-        if rows or number == 1:
+        if rows or window.offset == 0:
             return Rows(rows[0][4] if rows else 0, [_record(row[:4]) for row in rows])
         (count,) = self.conn.execute(f"SELECT count(*) FROM records WHERE {sql}", args).fetchone()  # noqa: S608
         return Rows(count, [])

@@ -1,24 +1,23 @@
 """What a handler returns, before a dialect renders it, and the Dialect protocol that renders it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from math import ceil
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import ApiError, NotFound
-from .records import PAGE_SIZE, Filter, Record, Rows
+from .board import Layout
+from .errors import ApiError
+from .records import Filter, Record, Records, Rows, Window
 
 
 @dataclass(frozen=True)
 class Listing:
-    """A page of a list; the dialect fetches it (once, or once per partition) with `fetch`."""
+    """A slice of a list; the dialect fetches it (once, or once per partition) with `fetch`."""
 
     resource: str
-    org: str
-    number: int
+    window: Window
     fetch: Callable[[Filter | None], Rows]
 
 
@@ -41,29 +40,29 @@ class Removed:
     noun: str
 
 
+Reply = Listing | Shown | Written | Removed | Layout
+
+
 @dataclass(frozen=True)
-class Raw:
-    """A body both dialects answer as is (the board)."""
+class Scope:
+    """The org a request acts for, and its records by id (for dialects that show references inline)."""
 
-    body: Any
+    org: str
+    records: Records
 
-
-Reply = Listing | Shown | Written | Removed | Raw
+    def related(self, kind: str, ids: Collection[str]) -> dict[str, Record]:
+        return self.records.some(kind, self.org, ids) if ids else {}
 
 
 class Dialect(Protocol):
-    """Turns replies and failures into responses in one wire dialect."""
+    """One wire dialect: how lists are sliced, which write fields it accepts, and how it answers."""
 
-    def render(self, reply: Reply, request: Request) -> Response: ...
+    def window(self, query: Mapping[str, str]) -> Window: ...
+
+    def accept(self, path: str, body: dict[str, object]) -> dict[str, object]:
+        """The write body in the seed's field names (`path` is the route's, e.g. `/api/contacts/{id}/`)."""
+        ...
+
+    def render(self, reply: Reply, request: Request, scope: Scope) -> Response: ...
 
     def error(self, exc: ApiError) -> Response: ...
-
-
-def last_page(count: int) -> int:
-    return max(1, ceil(count / PAGE_SIZE))
-
-
-def check_page(number: int, count: int) -> None:
-    """A page past the end is a 404, as DRF's paginator answers."""
-    if number > last_page(count):
-        raise NotFound(detail="Invalid page.")

@@ -12,7 +12,7 @@ from .board import Boards, StageRow
 from .db import now
 from .errors import Invalid, NotFound
 from .filters import Query
-from .records import Filter, Record, Records, Rows
+from .records import Filter, Record, Records, Rows, Window
 from .resources import BY_NAME, Resource, referrers
 from .shapes import MoveBody
 
@@ -53,8 +53,8 @@ class Service:
     def show(self, res: Resource, org: str, ident: str) -> Record:
         return self.present(res, [self.records.get(res, org, ident)])[0]
 
-    def page(self, res: Resource, org: str, number: int, query: Query, where: Filter | None = None) -> Rows:
-        rows = self.records.page(res, org, number, query, where)
+    def page(self, res: Resource, org: str, window: Window, query: Query, where: Filter | None = None) -> Rows:
+        rows = self.records.page(res, org, window, query, where)
         return Rows(rows.count, self.present(res, rows.items))
 
     def create(
@@ -74,7 +74,7 @@ class Service:
             _settle(record, stage.stage_type)
         self.records.insert(res, org, record)
         if stage is not None:
-            self.boards.place(org, record["id"], stage.id)
+            self.boards.place(org, record["id"], stage.id, at=stamp)
         return self.show(res, org, record["id"])
 
     def update(self, res: Resource, org: str, ident: str, body: Mapping[str, object], *, partial: bool) -> Record:

@@ -1,4 +1,8 @@
-"""The django-crm dialect: keyed lists with offsets and catalogues, wrapped details, acknowledgements, errors."""
+"""The django-crm dialect: keyed lists with offsets and catalogues, wrapped details, acknowledgements, errors.
+
+Paging by limit/offset over longer lists is in test_djangocrm_paging.py; field names and the board in
+test_djangocrm_fields.py.
+"""
 
 from typing import Any
 
@@ -20,7 +24,6 @@ async def write(crm: httpx.AsyncClient, method: str, path: str, body: dict[str, 
 @pytest.mark.parametrize(
     ("resource", "count_key", "items_key"),
     [
-        ("contacts", "contacts_count", "contact_obj_list"),
         ("opportunities", "opportunities_count", "opportunities"),
         ("tasks", "tasks_count", "tasks"),
         ("cases", "cases_count", "cases"),
@@ -29,14 +32,22 @@ async def write(crm: httpx.AsyncClient, method: str, path: str, body: dict[str, 
 async def test_keyed_lists_carry_a_count_an_offset_and_catalogues(
     crm: httpx.AsyncClient, minimal: dict[str, dict[str, Any]], resource: str, count_key: str, items_key: str
 ) -> None:
-    for _ in range(21):
+    for _ in range(11):
         await write(crm, "POST", f"/api/{resource}/", minimal[resource])
     first = (await crm.get(f"/api/{resource}/")).json()
-    assert (first[count_key], len(first[items_key]), first["offset"]) == (21, 20, 20)
+    assert (first[count_key], len(first[items_key]), first["offset"]) == (11, 10, 10)
     assert ["US", "United States"] in first["countries"]
     assert set(first["users"][0]) == {"id", "email"}
-    second = (await crm.get(f"/api/{resource}/", params={"page": 2})).json()
+    second = (await crm.get(f"/api/{resource}/", params={"offset": first["offset"]})).json()
     assert (len(second[items_key]), second["offset"]) == (1, None)
+
+
+async def test_the_contacts_list_has_a_count_and_results_but_no_next_or_offset(crm: httpx.AsyncClient) -> None:
+    for i in range(11):
+        await write(crm, "POST", "/api/contacts/", {"first_name": f"A{i}", "last_name": "B"})
+    body = (await crm.get("/api/contacts/")).json()
+    assert set(body) == {"count", "results", "countries", "users"}
+    assert (body["count"], len(body["results"])) == (11, 10)
 
 
 async def test_accounts_are_split_into_open_and_closed(crm: httpx.AsyncClient) -> None:
@@ -59,11 +70,15 @@ async def test_leads_are_split_with_converted_and_closed_counted_as_closed(crm: 
 
 
 async def test_invoices_keep_the_drf_envelope_and_pipelines_are_keyed(crm: httpx.AsyncClient) -> None:
-    await write(crm, "POST", "/api/invoices/", {"invoice_title": "I"})
+    assert (await crm.post("/api/invoices/", json={"invoice_title": "I"})).status_code == 201
     invoices = (await crm.get("/api/invoices/")).json()
     assert set(invoices) == {"count", "next", "previous", "results"}
     pipelines = (await crm.get("/api/deal-pipelines/")).json()
-    assert (pipelines["pipelines_count"], pipelines["pipelines"][0]["name"]) == (1, "Sales Pipeline")
+    assert (pipelines["pipelines_count"], pipelines["pipelines"][0]["name"], pipelines["offset"]) == (
+        1,
+        "Sales Pipeline",
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,7 +88,6 @@ async def test_invoices_keep_the_drf_envelope_and_pipelines_are_keyed(crm: httpx
         ("accounts", "account_obj"),
         ("opportunities", "opportunity_obj"),
         ("cases", "cases_obj"),
-        ("invoices", "invoice"),
     ],
 )
 async def test_creates_answer_an_id_and_details_are_wrapped(
@@ -104,7 +118,17 @@ async def test_lead_and_task_creates_answer_without_an_id(
     assert set((await crm.get(f"/api/{resource}/{record['id']}/")).json()) == {key, "comments", "attachments"}
 
 
-async def test_pipeline_writes_answer_acknowledgements_and_the_board_stays_as_in_drf(crm: httpx.AsyncClient) -> None:
+async def test_invoice_writes_answer_acknowledgements_with_the_invoice_only_on_create(crm: httpx.AsyncClient) -> None:
+    created = await crm.post("/api/invoices/", json={"invoice_title": "I"})
+    assert (created.status_code, created.json()["message"]) == (201, "Invoice created Successfuly")
+    ident = created.json()["invoice"]["id"]
+    assert set((await crm.get(f"/api/invoices/{ident}/")).json()) == {"invoice", "comments", "attachments"}
+    updated = await write(crm, "PATCH", f"/api/invoices/{ident}/", {"description": "x"})
+    assert updated == {"error": False, "message": "Invoice Updated Successfully", "id": ident}
+    assert (await write(crm, "DELETE", f"/api/invoices/{ident}/"))["message"] == "Invoice Deleted Successfully"
+
+
+async def test_pipeline_writes_answer_acknowledgements_and_the_board_is_a_kanban(crm: httpx.AsyncClient) -> None:
     pipeline = await write(crm, "POST", "/api/deal-pipelines/", {"name": "Partners"})
     stage = await write(crm, "POST", f"/api/deal-pipelines/{pipeline['id']}/stages/", {"name": "Contacted"})
     renamed = await write(crm, "PUT", f"/api/deal-pipelines/stages/{stage['id']}/", {"name": "Met"})
@@ -113,8 +137,8 @@ async def test_pipeline_writes_answer_acknowledgements_and_the_board_stays_as_in
     moved = await write(crm, "PATCH", f"/api/deal-pipelines/deals/{deal['id']}/move/", {"stage_id": stage["id"]})
     assert moved["id"] == deal["id"]
     board = (await crm.get("/api/deal-pipelines/board/", params={"pipeline_id": pipeline["id"]})).json()
-    assert set(board) == {"pipeline", "stages"}
-    assert [d["id"] for s in board["stages"] for d in s["deals"]] == [deal["id"]]
+    assert set(board) == {"mode", "pipeline", "columns", "total_items"}
+    assert [d["id"] for c in board["columns"] for d in c["items"]] == [deal["id"]]
     empty = (await crm.post(f"/api/deal-pipelines/{pipeline['id']}/stages/", json={"name": "Empty"})).json()
     assert (await write(crm, "DELETE", f"/api/deal-pipelines/stages/{empty['id']}/"))["message"] == (
         "Stage Deleted Successfully"
@@ -129,11 +153,14 @@ async def test_failures_use_the_error_envelope(crm: httpx.AsyncClient) -> None:
     )
     missing = await crm.get("/api/opportunities/nope/")
     assert (missing.status_code, missing.json()) == (404, {"error": True, "errors": "Opportunity not found."})
-    stages = (await crm.get("/api/deal-pipelines/board/")).json()["stages"]
-    protected = await crm.delete(f"/api/deal-pipelines/stages/{stages[-1]['id']}/")
+    columns = (await crm.get("/api/deal-pipelines/board/")).json()["columns"]
+    protected = await crm.delete(f"/api/deal-pipelines/stages/{columns[-1]['id']}/")
     assert protected.json() == {"error": True, "errors": "Won and Lost stages are required and cannot be deleted."}
-    page = await crm.get("/api/contacts/", params={"page": 9})
-    assert (page.status_code, page.json()["error"]) == (404, True)
+    limit = await crm.get("/api/contacts/", params={"limit": "many"})
+    assert (limit.status_code, limit.json()) == (
+        400,
+        {"error": True, "errors": {"limit": ["A valid integer is required."]}},
+    )
     assert (await crm.get("/api/nowhere/")).status_code == 404
 
 

@@ -23,7 +23,7 @@ TITLE = {
     "invoices": "invoice_title",
 }
 ITEMS: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
-    "contacts": lambda body: body["contact_obj_list"],
+    "contacts": lambda body: body["results"],
     "accounts": lambda body: body["active_accounts"]["open_accounts"] + body["closed_accounts"]["close_accounts"],
     "leads": lambda body: body["open_leads"]["open_leads"] + body["close_leads"]["close_leads"],
     "opportunities": lambda body: body["opportunities"],

@@ -1,5 +1,6 @@
 """A file database survives restarts; the demo seed is complete, deterministic, dated from its seeding day."""
 
+import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,26 @@ async def test_records_survive_a_restart_on_the_same_file(tmp_path: Path, connec
         assert (await create(client, "invoices", invoice_title="Two"))["invoice_number"] == "INV-0002"
         assert (await client.get("/api/deal-pipelines/board/")).json() == board
     second.state.sandbox.close()
+
+
+async def test_a_file_from_before_stage_entry_times_still_opens_and_dates_old_deals_by_creation(
+    tmp_path: Path, connect: Any
+) -> None:
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as old:
+        old.execute("CREATE TABLE placements (deal_id TEXT PRIMARY KEY, org TEXT, stage_id TEXT, position INTEGER)")
+    old.close()
+    app = create_app(db, dialect="django-crm")
+    async with connect(app) as crm:
+        deal = (await crm.post("/api/opportunities/", json={"name": "Old deal"})).json()["id"]
+        conn = app.state.sandbox.conn
+        conn.execute("UPDATE placements SET entered_at = NULL")
+        conn.execute("UPDATE records SET created_at = '2020-01-01T00:00:00.000000Z' WHERE id = ?", (deal,))
+        before = datetime.now(UTC).date()
+        (card,) = (await crm.get("/api/deal-pipelines/board/")).json()["columns"][0]["items"]
+    app.state.sandbox.close()
+    days = {(day - date(2020, 1, 1)).days for day in (before, datetime.now(UTC).date())}
+    assert card["days_in_stage"] in days
 
 
 async def test_the_demo_seed_fills_every_resource(connect: Any) -> None:
