@@ -4,6 +4,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
+from functools import cache
 from typing import Literal
 
 from starlette.applications import Starlette
@@ -67,6 +68,8 @@ class Sandbox:
     ) -> None:
         self.conn = connect(db)
         self.service = Service(self.conn)
+        with transaction(self.conn):
+            self.service.records.null_blank_refs()
         self.tokens = tokens
         self.dialect: DialectRenderer = Drf() if dialect == "drf" else DjangoCrm()
         self.seed, self.today = seed, today
@@ -119,14 +122,19 @@ class Sandbox:
         self.conn.close()
 
 
+@cache
+def _openapi() -> bytes:
+    """The OpenAPI document, rendered once per process (building it costs more than the rest of an app)."""
+    return bytes(JSONResponse(document()).body)
+
+
 def _routes(sandbox: Sandbox) -> list[Route]:
     grouped: dict[str, dict[str, Handler]] = {}
     for path, method, handler in ROUTES:
         grouped.setdefault(path, {})[method] = handler
-    openapi = document()
 
     async def serve_openapi(_request: Request) -> Response:
-        return JSONResponse(openapi)
+        return Response(_openapi(), media_type="application/json")
 
     return [
         Route("/api/openapi.json", serve_openapi, methods=["GET"]),

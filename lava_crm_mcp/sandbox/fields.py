@@ -5,7 +5,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, PlainValidator, StringConstraints, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .catalog import COUNTRIES, CURRENCIES
@@ -14,6 +22,20 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CENT = Decimal("0.01")
 MAX_DIGITS = 12
+
+
+def _surrogate(text: str) -> str | None:
+    """The first lone surrogate of `text` as DRF names it (`U+D800`); JSON can carry them, UTF-8 cannot."""
+    found = next((char for char in text if "\ud800" <= char <= "\udfff"), None)
+    return None if found is None else f"U+{ord(found):X}"
+
+
+def _unicode(value: str) -> str:
+    """`value` if it holds no lone surrogate (DRF's ProhibitSurrogateCharactersValidator)."""
+    code = _surrogate(value)
+    if code is not None:
+        raise PydanticCustomError("surrogate", "Surrogate characters are not allowed: {code}.", {"code": code})
+    return value
 
 
 def choice_error(value: object) -> PydanticCustomError:
@@ -43,12 +65,11 @@ def _money(value: object) -> str:
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise PydanticCustomError("decimal", "Ensure that there are no more than 2 decimal places.")
-    rounded = number.quantize(_CENT)
-    if len(rounded.as_tuple().digits) > MAX_DIGITS:
+    if number and number.adjusted() >= MAX_DIGITS - 2:  # before quantize(), which cannot hold huge numbers
         raise PydanticCustomError(
             "decimal", "Ensure that there are no more than {digits} digits in total.", {"digits": MAX_DIGITS}
         )
-    return str(rounded)
+    return str(number.quantize(_CENT))
 
 
 def _day(value: object) -> str:
@@ -63,13 +84,13 @@ def _day(value: object) -> str:
 
 
 def _country(value: object) -> str:
-    if not isinstance(value, str) or value not in COUNTRIES:
+    if not isinstance(value, str) or _unicode(value) not in COUNTRIES:
         raise choice_error(value)
     return value
 
 
 def _currency(value: object) -> str:
-    if not isinstance(value, str) or value not in CURRENCIES:
+    if not isinstance(value, str) or _unicode(value) not in CURRENCIES:
         raise choice_error(value)
     return value
 
@@ -79,7 +100,12 @@ def _ref(value: object) -> str:
         raise PydanticCustomError(
             "incorrect_type", "Incorrect type. Expected pk value, received {kind}.", {"kind": type(value).__name__}
         )
-    return value.strip()
+    return _unicode(value).strip()
+
+
+def _blank_is_null(value: object) -> object:
+    """DRF's related fields read "" as null (refs are compared stripped here, so "  " too)."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
@@ -95,6 +121,11 @@ Day = Annotated[str, PlainValidator(_day), WithJsonSchema({"type": "string", "fo
 Country = Annotated[str, PlainValidator(_country), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$"})]
 Currency = Annotated[str, PlainValidator(_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$"})]
 Ref = Annotated[str, PlainValidator(_ref), WithJsonSchema({"type": "string", "format": "uuid"})]
+"""An id, stripped (as a list item a blank one stays, and names no record)."""
+RequiredRef = Annotated[Ref, BeforeValidator(_blank_is_null)]
+"""A reference that must be given: blank is null, and null is refused ("This field may not be null.")."""
+NullableRef = Annotated[Ref | None, BeforeValidator(_blank_is_null)]
+"""A reference that may be unset: blank is stored as null."""
 Percent = Annotated[int, Field(ge=0, le=100)]
 
 _MESSAGES = {
@@ -110,6 +141,7 @@ _MESSAGES = {
     "less_than_equal": "Ensure this value is less than or equal to {le}.",
     "greater_than_equal": "Ensure this value is greater than or equal to {ge}.",
     "list_type": 'Expected a list of items but got type "{kind}".',
+    "string_unicode": "Surrogate characters are not allowed: {code}.",
     "literal_error": '"{value}" is not a valid choice.',
 }
 
@@ -126,6 +158,8 @@ def _message(error: ErrorDetails) -> str:
     if template is None:
         return error["msg"]
     context: dict[str, Any] = {**error.get("ctx", {}), "value": _show(given), "kind": type(given).__name__}
+    if error["type"] == "string_unicode":
+        context["code"] = _surrogate(str(given))
     return template.format(**context)
 
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .fields import Country, Currency, Day, Email, LongText, Money, Name, Percent, Ref, Text
+from .fields import Country, Currency, Day, Email, LongText, Money, Name, NullableRef, Percent, Ref, Text
 
 Industry = Literal[
     "ADVERTISING",
@@ -50,7 +50,7 @@ class Contact(Body):
     title: Text | None = None
     organization: Text | None = None
     department: Text | None = None
-    account: Ref | None = None
+    account: NullableRef = None
     address_line: Text | None = None
     city: Text | None = None
     state: Text | None = None
@@ -94,7 +94,7 @@ class Lead(Body):
 
 class Opportunity(Body):
     name: Name
-    account: Ref | None = None
+    account: NullableRef = None
     amount: Money | None = None
     currency: Currency = "USD"
     """ISO 4217 code."""
@@ -105,7 +105,7 @@ class Opportunity(Body):
     lead_source: Text | None = None
     contacts: list[Ref] = Field(default_factory=list[str])
     description: LongText | None = None
-    pipeline_stage: Ref | None = None
+    pipeline_stage: NullableRef = None
     """Create only: the board stage to place the new deal in (default: first open stage of the default pipeline)."""
 
 
@@ -115,12 +115,12 @@ class Task(Body):
     priority: Literal["Low", "Medium", "High"] = "Medium"
     due_date: Day | None = None
     description: LongText | None = None
-    account: Ref | None = None
+    account: NullableRef = None
     contacts: list[Ref] = Field(default_factory=list[str])
-    opportunity: Ref | None = None
-    lead: Ref | None = None
+    opportunity: NullableRef = None
+    lead: NullableRef = None
     """The lead this task follows up, if any."""
-    case: Ref | None = None
+    case: NullableRef = None
     """The case this task works on, if any."""
 
 
@@ -129,7 +129,7 @@ class Case(Body):
     status: Literal["New", "Assigned", "Pending", "Closed", "Rejected", "Duplicate"] = "New"
     priority: Literal["Low", "Normal", "High", "Urgent"] = "Normal"
     case_type: Literal["Question", "Incident", "Problem"] | None = None
-    account: Ref | None = None
+    account: NullableRef = None
     contacts: list[Ref] = Field(default_factory=list[str])
     closed_on: Day | None = None
     description: LongText | None = None
@@ -138,8 +138,8 @@ class Case(Body):
 class Invoice(Body):
     invoice_title: Name
     status: Literal["Draft", "Sent", "Paid", "Pending", "Cancelled"] = "Draft"
-    account: Ref | None = None
-    contact: Ref | None = None
+    account: NullableRef = None
+    contact: NullableRef = None
     currency: Currency = "USD"
     amount: Money | None = None
     issue_date: Day | None = None

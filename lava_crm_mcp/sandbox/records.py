@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import NotFound
 from .filters import SEPARATOR, Query
-from .resources import Resource
+from .resources import RESOURCES, Resource
 
 STAMPS = ("id", "created_at", "updated_at")
 EVERYTHING = Query()
@@ -159,6 +159,13 @@ class Records:
             (org, res.name, ident),
         ).fetchall()
         return [_record(row) for row in rows]
+
+    def null_blank_refs(self) -> None:
+        """Older sandboxes stored a blank reference as ""; the API reads "" as null, so make it null."""
+        sql = "UPDATE records SET data = json_set(data, ?, json('null')) WHERE kind = ? AND json_extract(data, ?) = ''"
+        for res in RESOURCES:
+            for name in res.refs:
+                self.conn.execute(sql, (f"$.{name}", res.name, f"$.{name}"))
 
     def next_number(self, org: str) -> int:
         (number,) = self.conn.execute(

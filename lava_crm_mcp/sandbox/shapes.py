@@ -4,7 +4,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, RootModel
 
-from .fields import Name, Ref
+from .fields import Name, NullableRef, RequiredRef
 from .models import Body
 
 StageType = Literal["open", "won", "lost"]
@@ -20,10 +20,10 @@ class NameBody(Body):
 class MoveBody(Body):
     """Body of a deal move: the target stage, and optionally the deal to sit just above or below."""
 
-    stage_id: Ref
-    above_id: Ref | None = None
+    stage_id: RequiredRef
+    above_id: NullableRef = None
     """Place the moved deal just above this deal of the target stage."""
-    below_id: Ref | None = None
+    below_id: NullableRef = None
     """Place the moved deal just below this deal of the target stage."""
 
 

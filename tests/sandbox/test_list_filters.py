@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -36,7 +36,10 @@ ITEMS: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
 
 async def _add(api: httpx.AsyncClient, ids: Ids, resource: str, key: str, body: dict[str, Any]) -> None:
     resolved = {name: ids.get(value, value) if isinstance(value, str) else value for name, value in body.items()}
-    resolved = {name: [ids[v] for v in value] if isinstance(value, list) else value for name, value in resolved.items()}
+    resolved = {
+        name: [ids[v] for v in cast(list[str], value)] if isinstance(value, list) else value
+        for name, value in resolved.items()
+    }
     response = await api.post(f"/api/{resource}/", json=resolved)
     assert response.status_code in {200, 201}, response.text
     ids[key] = response.json()["id"]
@@ -161,11 +164,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     crm.state.sandbox.close()
 
 
-@pytest.fixture(params=["drf", "django-crm"])
-def dialect(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
 @pytest.fixture
 async def client(world: World, dialect: str, connect: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with connect(world.apps[dialect]) as client:
@@ -182,7 +180,7 @@ def titles(resource: str, body: dict[str, Any]) -> list[str]:
     return [item[TITLE[resource]] for item in items]
 
 
-FILTERS = [
+FILTERS: list[tuple[str, dict[str, str], list[str]]] = [
     ("contacts", {"account": "@Acme"}, ["Lovelace"]),
     ("contacts", {"account": "@Initech"}, []),
     ("contacts", {"email": "GLOBEX"}, ["Hopper"]),

@@ -1,6 +1,6 @@
 """DRF search semantics, counts and paging of filtered lists, one indexed SQL query per page, and never a 500."""
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from typing import Any
 
@@ -79,7 +79,7 @@ async def test_django_crm_offsets_follow_the_filtered_count(crm: httpx.AsyncClie
 
 
 @contextmanager
-def statements(app: Any) -> Iterator[list[str]]:
+def statements(app: Any) -> Generator[list[str]]:
     """Every SQL statement the sandbox runs inside the block, with its values bound."""
     seen: list[str] = []
     app.state.sandbox.conn.set_trace_callback(seen.append)
