@@ -50,9 +50,7 @@ def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> CrmClient:
     )
     upstream = Upstream(SANDBOX_URL, SecretStr(SANDBOX_TOKEN))
     transport = httpx.ASGITransport(app=app)
-    return CrmClient(
-        upstream, transport=transport, timeout=settings.timeout, retry=settings.retry, clock=settings.today
-    )
+    return settings.crm_client(upstream, transport)
 
 
 def _crm(args: argparse.Namespace, settings: Settings) -> CrmClient | None:
@@ -78,7 +76,8 @@ def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_http(args: argparse.Namespace, settings: Settings) -> int:
-    from lava_crm_mcp.http import create_http_app, is_loopback, serve
+    from lava_crm_mcp.http import create_http_app, is_loopback
+    from lava_crm_mcp.serving import serve
 
     if not is_loopback(args.host) and settings.auth_mode == "none":
         raise UsageError(
@@ -87,15 +86,10 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
         )
     if settings.auth_mode == "tokens" and not settings.auth_tokens:
         raise UsageError("LAVA_MCP_AUTH=tokens needs LAVA_MCP_AUTH_TOKENS (comma-separated bearer tokens).")
-    crm = _crm(args, settings) or CrmClient(
-        settings.upstream(anonymous=settings.auth_mode == "passthrough"),
-        timeout=settings.timeout,
-        retry=settings.retry,
-        clock=settings.today,
-    )
-    app = create_http_app(settings, crm, stateful=args.stateful)
+    crm = _crm(args, settings) or settings.crm_client(settings.upstream(anonymous=settings.auth_mode == "passthrough"))
+    service = create_http_app(settings, crm, stateful=args.stateful)
     logger.info("Serving MCP on http://%s:%d/mcp (auth: %s)", args.host, args.port, settings.auth_mode)
-    return serve(app, host=args.host, port=args.port)
+    return serve(service, settings, host=args.host, port=args.port)
 
 
 def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+import anyio
 from mcp import types
 from mcp.server import ServerRequestContext
 from pydantic import ValidationError
 
 from lava_crm_mcp.context import AppState, crm_for
-from lava_crm_mcp.crm import CrmError
+from lava_crm_mcp.crm import CrmError, CrmOutcomeUnknown, CrmUnavailable
+from lava_crm_mcp.crm.deadline import call_deadline
+from lava_crm_mcp.crm.failures import UNSURE
 from lava_crm_mcp.crm.ids import explain
 from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Result, Tier, ToolArgs, ToolFailure, ToolSpec, clean, translate
 from lava_crm_mcp.tools.confirm import Confirmations
@@ -41,6 +44,7 @@ UNKNOWN_HINTS = {
 }
 STAGE_ARGUMENT = "The deal's board stage is the stage argument (a stage id or name), with pipeline if not the default."
 Context = ServerRequestContext[AppState, Any]
+GRACE_SECONDS = 1.0
 
 
 def sdk_tool(spec: ToolSpec[Any]) -> types.Tool:
@@ -87,16 +91,28 @@ def failure(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
 
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first: BaseException = group.exceptions[0]
+    while isinstance(first, BaseExceptionGroup):
+        first = cast(BaseExceptionGroup[BaseException], first).exceptions[0]
+    return first
+
+
 class ToolServer:
     """The enabled tools of one server, and the reason each disabled tool is refused."""
 
     def __init__(
-        self, tools: Sequence[ToolSpec[Any]], refused: Mapping[str, str], confirmations: Confirmations | None
+        self,
+        tools: Sequence[ToolSpec[Any]],
+        refused: Mapping[str, str],
+        confirmations: Confirmations | None,
+        deadline: float = 20.0,
     ) -> None:
         self.enabled = {spec.name: spec for spec in tools if spec.name not in refused}
         self.refused = dict(refused)
         self.listing = [sdk_tool(spec) for spec in self.enabled.values()]
         self.confirmations = confirmations
+        self.deadline = deadline
 
     async def list_tools(self, ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=self.listing)
@@ -126,10 +142,23 @@ class ToolServer:
             )
 
     async def _run(self, ctx: Context, spec: ToolSpec[Any], args: ToolArgs) -> Result:
+        """The tool's result within the call deadline: every CRM request inside stops at it (`crm/deadline.py`);
+        the outer limit, a moment later, only catches work outside the adapter."""
         try:
-            crm = crm_for(ctx)
-            if self.confirmations is not None and spec.preview is not None:
-                return await two_phase(spec, crm, args, self.confirmations)
-            return await spec.handler(crm, args)
+            with call_deadline(self.deadline), anyio.fail_after(self.deadline + GRACE_SECONDS):
+                crm = crm_for(ctx)
+                if self.confirmations is not None and spec.preview is not None:
+                    return await two_phase(spec, crm, args, self.confirmations)
+                return await spec.handler(crm, args)
+        except TimeoutError:
+            said = f"{spec.name} did not finish within {self.deadline:g} s."
+            unfinished = CrmUnavailable(f"{said} Nothing was changed; try again, or ask for less.")
+            late = CrmOutcomeUnknown(f"{said} {UNSURE}") if spec.tier != READ else unfinished
+            raise translate(late, spec, args) from None
         except CrmError as exc:
-            raise translate(exc, spec) from exc
+            raise translate(exc, spec, args) from exc
+        except ExceptionGroup as group:  # reads made side by side (related lists, dependents) fail as a group
+            first = _first_leaf(group)
+            if not isinstance(first, CrmError):
+                raise
+            raise translate(first, spec, args) from first

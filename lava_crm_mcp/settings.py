@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+import httpx
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from lava_crm_mcp.crm import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, RetryPolicy, Upstream
+from lava_crm_mcp.crm import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, CrmClient, RetryPolicy, Upstream
 
 __all__ = ["TOOLSETS", "MissingCredentials", "Mode", "Settings"]
 
@@ -46,8 +47,11 @@ class Settings(BaseSettings):
     crm_token: SecretStr | None = Field(default=None, validation_alias="LAVA_CRM_TOKEN")
     base_url: str = Field(default=DEFAULT_BASE_URL, validation_alias="LAVA_CRM_BASE_URL")
     timeout: float = Field(default=10.0, gt=0, le=120, validation_alias="LAVA_CRM_TIMEOUT")
-    retry_deadline: float = Field(default=20.0, gt=0, le=120, validation_alias="LAVA_CRM_RETRY_DEADLINE")
+    call_deadline: float = Field(
+        default=20.0, gt=0, le=120, validation_alias=AliasChoices("LAVA_CRM_CALL_DEADLINE", "LAVA_CRM_RETRY_DEADLINE")
+    )
     max_attempts: int = Field(default=4, ge=1, le=10, validation_alias="LAVA_CRM_MAX_ATTEMPTS")
+    max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=65_536, validation_alias="LAVA_CRM_MAX_RESPONSE_BYTES")
     mode: Mode = Field(default="full", validation_alias="LAVA_CRM_MODE")
     toolsets: CommaList = Field(default=TOOLSETS, validation_alias="LAVA_CRM_TOOLSETS")
     auth: AuthMode | None = Field(default=None, validation_alias="LAVA_MCP_AUTH")
@@ -55,6 +59,9 @@ class Settings(BaseSettings):
     allowed_hosts: CommaList = Field(default=(), validation_alias="LAVA_MCP_ALLOWED_HOSTS")
     allowed_origins: CommaList = Field(default=(), validation_alias="LAVA_MCP_ALLOWED_ORIGINS")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="LAVA_MCP_MAX_BODY_BYTES")
+    idle_timeout: int = Field(default=5, ge=1, le=300, validation_alias="LAVA_MCP_IDLE_TIMEOUT")
+    request_timeout: float = Field(default=10.0, gt=0, le=300, validation_alias="LAVA_MCP_REQUEST_TIMEOUT")
+    shutdown_delay: float = Field(default=0.0, ge=0, le=120, validation_alias="LAVA_MCP_SHUTDOWN_DELAY")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LAVA_CRM_LOG_LEVEL"
     )
@@ -106,7 +113,18 @@ class Settings(BaseSettings):
 
     @property
     def retry(self) -> RetryPolicy:
-        return RetryPolicy(deadline=self.retry_deadline, max_attempts=self.max_attempts)
+        return RetryPolicy(deadline=self.call_deadline, max_attempts=self.max_attempts)
+
+    def crm_client(self, upstream: Upstream, transport: httpx.AsyncBaseTransport | None = None) -> CrmClient:
+        """A CRM client with this configuration's timeouts, retries, size cap and clock."""
+        return CrmClient(
+            upstream,
+            transport=transport,
+            timeout=self.timeout,
+            retry=self.retry,
+            clock=self.today,
+            max_bytes=self.max_response_bytes,
+        )
 
     def upstream(self, *, anonymous: bool = False) -> Upstream:
         """The CRM route: the gateway when LAVA_SECRET_KEY is set, else direct with LAVA_CRM_TOKEN.

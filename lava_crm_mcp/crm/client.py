@@ -16,24 +16,23 @@ from pydantic import SecretStr
 
 from lava_crm_mcp import __version__
 from lava_crm_mcp.crm import resources
-from lava_crm_mcp.crm.envelopes import decode
-from lava_crm_mcp.crm.errors import CrmError, CrmNotFound, CrmUnavailable
-from lava_crm_mcp.crm.failures import error_for
+from lava_crm_mcp.crm.deadline import seconds_left
+from lava_crm_mcp.crm.errors import CrmNotFound, CrmUnavailable
+from lava_crm_mcp.crm.exchange import DEFAULT_MAX_BYTES, Exchange, Failure
 from lava_crm_mcp.crm.filters import Env
 from lava_crm_mcp.crm.models import Pipeline, WireModel
 from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
 from lava_crm_mcp.crm.pipelines import Pipelines
 from lava_crm_mcp.crm.records import Records
-from lava_crm_mcp.crm.retry import IDEMPOTENT, NEVER_SENT, RetryPolicy, parse_retry_after
+from lava_crm_mcp.crm.retry import RetryPolicy
 from lava_crm_mcp.crm.search import Budget, Cursor, Found, Plan, run_search
 from lava_crm_mcp.crm.upstream import Upstream
 
 __all__ = ["CrmClient"]
 
 logger = logging.getLogger("lava_crm_mcp.crm")
-MIN_REDACTED_IN_DATA = 16
-MAX_REDIRECTS = 3
 Clock = Callable[[], dt.date]
+MIN_ATTEMPT_SECONDS = 0.05
 
 
 def utc_today() -> dt.date:
@@ -62,6 +61,7 @@ class CrmClient:
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         shared: Shared | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.upstream = upstream
         self.shared = shared or Shared(clock=clock or utc_today)
@@ -75,6 +75,7 @@ class CrmClient:
         )
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
+        self._exchange = Exchange(self._http, upstream, self._retry, max_bytes)
         self.labels = Labels(self.shared.names, self.scope, self._name_of)
         self.contacts = Records(resources.CONTACTS, self._request, self.labels)
         self.accounts = Records(resources.ACCOUNTS, self._request, self.labels)
@@ -97,6 +98,7 @@ class CrmClient:
             timeout=self._timeout,
             retry=self._retry,
             shared=self.shared,
+            max_bytes=self._exchange.max_bytes,
         )
 
     def today(self) -> dt.date:
@@ -143,9 +145,16 @@ class CrmClient:
         records = self.records(path)
         return records.spec.display(await records.get(record_id))
 
-    async def ping(self) -> None:
-        """Raise unless the CRM answers an authenticated read."""
-        await self._request("GET", "deal-pipelines/", what="the pipeline list")
+    async def ping(self, *, seconds: float | None = None) -> None:
+        """Raise unless the CRM answers an authenticated read; with `seconds`, one attempt within that time (a
+        probe that must not spend the org's rate limit on retries)."""
+        if seconds is None:
+            await self._request("GET", "deal-pipelines/", what="the pipeline list")
+            return
+        url = self.upstream.url("deal-pipelines/")
+        outcome = await self._exchange.attempt("GET", url, None, "the pipeline list", seconds)
+        if isinstance(outcome, Failure):
+            raise outcome.error
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -162,103 +171,31 @@ class CrmClient:
     async def _request(
         self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None, json: Any = None
     ) -> Any:
-        """Send one logical request (retrying only where that cannot duplicate a write); return the JSON body."""
+        """Send one logical request (retrying only where that cannot duplicate a write); return the JSON body.
+
+        Every attempt, wait and byte fits in the retry deadline and in the current call's deadline (`deadline.py`).
+        """
         url = self.upstream.url(path, params)
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, url, json, what, started)
-            if not isinstance(outcome, _Failure):
+            seconds = self._seconds_left(started)
+            if seconds < MIN_ATTEMPT_SECONDS:
+                raise CrmUnavailable(f"No time was left in this call to ask the CRM for {what}; nothing was sent.")
+            outcome = await self._exchange.attempt(method, url, json, what, min(self._timeout, seconds))
+            if not isinstance(outcome, Failure):
                 return outcome
-            elapsed = time.monotonic() - started
-            wait = self._retry.delay(attempt, outcome.retry_after, elapsed) if outcome.retriable else None
-            if wait is None:
+            if method == "DELETE" and attempt > 1 and isinstance(outcome.error, CrmNotFound):
+                return None  # gone: what an earlier attempt asked for is done
+            wait = self._retry.delay(attempt, outcome.retry_after, time.monotonic() - started)
+            if not outcome.retriable or wait is None or wait >= self._seconds_left(started):
                 raise outcome.error
             logger.warning("%s %s failed (%s); retry %d in %.2f s", method, path, outcome.error.status, attempt, wait)
             await anyio.sleep(wait)
 
-    async def _attempt(self, method: str, url: str, json: Any, what: str, started: float) -> Any:
-        """One HTTP exchange: the decoded body, or a _Failure saying whether it may be retried."""
-        remaining = max(self._retry.deadline - (time.monotonic() - started), 0.1)
-        headers = {"Authorization": self.upstream.authorization()}
-        try:
-            response = await self._following(method, url, json, headers, min(self._timeout, remaining))
-        except httpx.TransportError as exc:
-            error = self._transport_error(exc, what, method)
-            return _Failure(error, None, self._retry.may_retry_error(method, exc))
-        logger.debug("%s %s -> %d", method, what, response.status_code)
-        text = self._redacted(response.text, error=not response.is_success)
-        if response.is_success:
-            return self._checked(decode(text, response.status_code), what, method)
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        write = method not in IDEMPOTENT
-        error = error_for(
-            response.status_code,
-            _lenient(text, response.status_code),
-            what=what,
-            write=write,
-            retry_after=retry_after,
-            gateway=self.upstream.gateway_url is not None,
-            location=response.headers.get("location") if response.is_redirect else None,
-        )
-        return _Failure(error, retry_after, self._retry.may_retry_status(method, response.status_code))
-
-    async def _following(
-        self, method: str, url: str, json: Any, headers: dict[str, str], seconds: float
-    ) -> httpx.Response:
-        """The response, after following redirects of a read that stay on the same host (at most 3)."""
-        response = await self._http.request(method, url, json=json, headers=headers, timeout=seconds)
-        for _ in range(MAX_REDIRECTS):
-            if not (response.is_redirect and method == "GET"):
-                break
-            target = response.url.join(response.headers.get("location", ""))
-            if target.host != response.url.host or (response.url.scheme, target.scheme) == ("https", "http"):
-                break  # another host (or a downgrade): never send our credential there; reported as a setup error
-            response = await self._http.request(method, target, headers=headers, timeout=seconds)
-        return response
-
-    def _redacted(self, text: str, *, error: bool) -> str:
-        """A body with our own credential blanked out, in case the server echoes it back.
-
-        Error bodies always; record data only for a key-length secret (16+ characters), so a short demo token
-        such as "sandbox" never rewrites ordinary words in CRM records.
-        """
-        secret = self.upstream.credential.get_secret_value()
-        if not secret or (not error and len(secret) < MIN_REDACTED_IN_DATA):
-            return text
-        return text.replace(secret, "**********")
-
-    def _checked(self, body: Any, what: str, method: str) -> Any:
-        """A 2xx body may still say `{"error": true}` (django-crm); that is a rejection."""
-        if isinstance(body, dict) and cast(dict[str, Any], body).get("error") is True:
-            raise error_for(400, body, what=what, write=method not in IDEMPOTENT)
-        return cast(Any, body)
-
-    def _transport_error(self, exc: httpx.TransportError, what: str, method: str) -> CrmError:
-        route = self.upstream.route
-        if isinstance(exc, NEVER_SENT):
-            return CrmUnavailable(
-                f"Could not reach the CRM ({route} route) for {what}: {type(exc).__name__}. "
-                "Nothing was sent; try again shortly."
-            )
-        unsure = " The write may or may not have been applied: read it back before retrying."
-        return CrmUnavailable(
-            f"The CRM ({route} route) did not answer properly for {what}: {type(exc).__name__}."
-            f"{unsure if method not in IDEMPOTENT else ''} Try again shortly."
-        )
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: CrmError
-    retry_after: float | None
-    retriable: bool
-
-
-def _lenient(text: str, status: int) -> Any:
-    """An error body as JSON when it is JSON, else its text (HTML pages, plain text, nothing)."""
-    try:
-        return decode(text, status)
-    except CrmError:
-        return text
+    def _seconds_left(self, started: float) -> float:
+        """What remains of this request's retry deadline, and of the call's deadline when one is set."""
+        own = self._retry.deadline - (time.monotonic() - started)
+        call = seconds_left()
+        return own if call is None else min(own, call)

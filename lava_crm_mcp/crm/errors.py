@@ -11,6 +11,7 @@
     ├── CrmRateLimited        429: too many requests; `retry_after` seconds when known
     ├── CrmPaymentRequired    402 from Lava's gateway: the Lava balance is insufficient
     ├── CrmUnavailable        5xx, timeouts, connection failures
+    │   └── CrmOutcomeUnknown   a write that may have reached the CRM, with no readable answer: check, never repeat
     └── CrmProtocolError      a response we cannot parse (HTML, empty, wrong shape)
 
 Messages never contain credentials: the adapter builds them from status codes, field
@@ -27,6 +28,7 @@ __all__ = [
     "CrmError",
     "CrmInvalid",
     "CrmNotFound",
+    "CrmOutcomeUnknown",
     "CrmPaymentRequired",
     "CrmProtocolError",
     "CrmRateLimited",
@@ -106,6 +108,11 @@ class CrmPaymentRequired(CrmError):
 
 class CrmUnavailable(CrmError):
     """The CRM could not be reached or failed on its side (5xx, timeout, connection)."""
+
+
+class CrmOutcomeUnknown(CrmUnavailable):
+    """A write that may have been applied, with no answer that says so: check before anything else, never repeat it
+    blindly (a repeated create makes a duplicate)."""
 
 
 class CrmProtocolError(CrmError):

@@ -16,12 +16,15 @@ from lava_crm_mcp.crm.errors import (
     CrmError,
     CrmInvalid,
     CrmNotFound,
+    CrmOutcomeUnknown,
     CrmPaymentRequired,
     CrmRateLimited,
     CrmUnavailable,
 )
 
-__all__ = ["error_for"]
+__all__ = ["UNSURE", "error_for"]
+
+UNSURE = "Whether it was applied is unknown: check before anything else, and do not repeat it blindly."
 
 _NOT_FIELDS = frozenset({"detail", "error", "errors", "message", "status", "code", "non_field_errors"})
 
@@ -134,12 +137,10 @@ def error_for(
         wait = f"retry in {retry_after:g} s" if retry_after is not None else "wait a little before retrying"
         return CrmRateLimited(f"The CRM is rate limiting requests ({what}); {wait}.", retry_after=retry_after)
     if status >= 500:
-        after = " The write may or may not have been applied: read it back before retrying." if write else ""
-        return CrmUnavailable(
-            f"The CRM failed on its side for {what} (HTTP {status}: {said}).{after} "
-            "It is usually temporary; try again shortly.",
-            status=status,
-        )
+        failed = f"The CRM failed on its side for {what} (HTTP {status}: {said})."
+        if write:
+            return CrmOutcomeUnknown(f"{failed} {UNSURE}", status=status)
+        return CrmUnavailable(f"{failed} It is usually temporary; try again shortly.", status=status)
     return CrmError(f"The CRM answered HTTP {status} for {what}: {said}.", status=status)
 
 

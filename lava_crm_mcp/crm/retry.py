@@ -9,7 +9,9 @@ import httpx
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Sending these twice leaves the CRM as sending them once, and a repeat answers as the first would. Not DELETE: its
+# repeat answers 404 when the first went through, so it is resent only when the CRM surely did not act.
+REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Failures where the request provably never reached the server: safe to resend any method.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -37,13 +39,13 @@ class RetryPolicy:
 
     def may_retry_status(self, method: str, status: int) -> bool:
         if status == 429:
-            return True  # refused before processing: safe for writes too
-        return method in IDEMPOTENT and status in RETRY_STATUSES
+            return True  # refused before processing: safe for every method
+        return method in REPEATABLE and status in RETRY_STATUSES
 
     def may_retry_error(self, method: str, error: httpx.TransportError) -> bool:
         if isinstance(error, NEVER_SENT):
             return True
-        return method in IDEMPOTENT and isinstance(
+        return method in REPEATABLE and isinstance(
             error, httpx.ReadTimeout | httpx.RemoteProtocolError | httpx.ReadError
         )
 

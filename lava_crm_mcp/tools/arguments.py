@@ -19,6 +19,7 @@ from lava_crm_mcp.tools._shared import ConfirmArg, CursorArg, IdArg, LimitArg, L
 __all__ = ["BodyArgs", "IdArgs", "SearchArgs", "body_args", "edits", "id_args", "search_args"]
 
 MONEY_ARG: Any = Annotated[str, StringConstraints(pattern=MONEY_PATTERN), Field(description="e.g. 1500.00")]
+FilterText = Annotated[str, StringConstraints(max_length=255)]
 # Arguments whose meaning a bare schema does not show.
 FIELD_NOTES = {
     "account": "Account id.",
@@ -42,6 +43,8 @@ def _tool_type(annotation: Any) -> Any:
         return MONEY_ARG
     if annotation == Id:
         return IdArg
+    if annotation is str:
+        return FilterText
     origin, members = get_origin(annotation), get_args(annotation)
     if origin in (Union, UnionType):
         return Union[tuple(_tool_type(member) for member in members)]  # noqa: UP007

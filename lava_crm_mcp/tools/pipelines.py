@@ -9,7 +9,18 @@ from pydantic import Field
 from lava_crm_mcp.crm import CrmClient, Pipeline, Stage
 from lava_crm_mcp.crm.models import PipelineRef
 from lava_crm_mcp.crm.stages import find_pipeline
-from lava_crm_mcp.tools._shared import CUSTOMER_TEXT, READ, WRITE, IdArg, Lookup, PipelineArg, ToolArgs, ToolSpec
+from lava_crm_mcp.tools._shared import (
+    CUSTOMER_TEXT,
+    READ,
+    WRITE,
+    IdArg,
+    Lookup,
+    PipelineArg,
+    ToolArgs,
+    ToolSpec,
+    board_check,
+    next_call,
+)
 from lava_crm_mcp.tools.board import BoardArgs, BoardResult, read_board
 from lava_crm_mcp.tools.render import Result, one_line
 from lava_crm_mcp.tools.stage_deletes import DELETE_STAGE, StageArgs
@@ -166,6 +177,7 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
         create_pipeline,
         WRITE,
         "pipelines",
+        check=lambda a: "See whether it exists with list_pipelines().",
     ),
     ToolSpec(
         "get_pipeline_board",
@@ -189,6 +201,7 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
         WRITE,
         "pipelines",
         hints={"not_found": "See list_pipelines."},
+        check=board_check,
     ),
     ToolSpec(
         "rename_stage",
@@ -200,6 +213,7 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
         WRITE,
         "pipelines",
         hints={"not_found": FIND_STAGES},
+        check=board_check,
     ),
     DELETE_STAGE,
     ToolSpec(
@@ -213,5 +227,6 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
         WRITE,
         "deals",
         hints={"not_found": "Find deal ids with search_deals or get_pipeline_board."},
+        check=lambda a: f"See where it is now with {next_call('get_deal', {'deal_id': a.deal_id})}.",
     ),
 )

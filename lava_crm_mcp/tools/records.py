@@ -200,6 +200,11 @@ def create_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
             kind=spec.noun, record=shown, notes=notes, message=made.message, find_with=f"search_{spec.plural}"
         )
 
+    def check(a: BodyArgs) -> str:
+        key = spec.natural_key if spec.natural_key and a.get(spec.natural_key) else None
+        words = str(a.get(key)) if key else " ".join(str(a.get(field)) for field in spec.label if a.get(field))
+        return f"See whether it exists with {next_call(f'search_{spec.plural}', {'query': words})}."
+
     duplicate = f" Refused if one with this {spec.natural_key} exists." if spec.natural_key else ""
     return ToolSpec(
         name,
@@ -210,7 +215,19 @@ def create_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         create,
         WRITE,
         spec.plural,
+        check=check,
     )
+
+
+def _read_back(spec: ResourceSpec[Any, Any, Any], gone: str = "") -> Any:
+    """The check of an update or delete whose outcome is unknown: the record as it is now."""
+
+    id_field = f"{spec.noun}_id"
+
+    def check(a: Any) -> str:
+        return f"See it as it is now with {next_call(f'get_{spec.noun}', {id_field: getattr(a, id_field)})}{gone}."
+
+    return check
 
 
 async def _placed(crm: CrmClient, record: Any, target: Stage | None) -> Any:
@@ -254,6 +271,7 @@ def update_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         WRITE,
         spec.plural,
         hints={"not_found": f"Find ids with search_{spec.plural}."},
+        check=_read_back(spec),
     )
 
 
@@ -293,4 +311,5 @@ def delete_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         hints={"not_found": f"Find ids with search_{spec.plural}."},
         preview=preview,
         target=target,
+        check=_read_back(spec, " (not found means it was deleted)"),
     )

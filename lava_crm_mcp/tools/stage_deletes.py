@@ -9,7 +9,7 @@ from pydantic import Field
 
 from lava_crm_mcp.crm import CrmClient, CrmInvalid, Pipeline, Stage
 from lava_crm_mcp.crm.board import Column
-from lava_crm_mcp.tools._shared import DESTRUCTIVE, ConfirmArg, Lookup, PipelineArg, ToolArgs, ToolSpec
+from lava_crm_mcp.tools._shared import DESTRUCTIVE, ConfirmArg, Lookup, PipelineArg, ToolArgs, ToolSpec, board_check
 from lava_crm_mcp.tools.deletes import DeleteResult, Dependents
 from lava_crm_mcp.tools.render import Link, one_line
 
@@ -87,4 +87,5 @@ DELETE_STAGE: ToolSpec[Any] = ToolSpec(
     hints={"not_found": "Stage ids are in list_pipelines and get_pipeline_board."},
     preview=preview,
     target=target,
+    check=board_check,
 )

@@ -15,7 +15,7 @@ from lava_crm_mcp.crm.kinds import ACTIVITY_PREFIXES, ANY_CASE_CURRENCY
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.placement import place
 from lava_crm_mcp.crm.resources import ACCOUNTS, CONTACTS, TASKS
-from lava_crm_mcp.tools._shared import WRITE, IdArg, Lookup, ToolArgs, ToolFailure, ToolSpec
+from lava_crm_mcp.tools._shared import WRITE, IdArg, Lookup, ToolArgs, ToolFailure, ToolSpec, repeat_check
 from lava_crm_mcp.tools.edits import duplicate_of, placed_deal, target_stage
 from lava_crm_mcp.tools.render import Link, Result, one_line
 from lava_crm_mcp.tools.views import view
@@ -258,6 +258,7 @@ LOG_ACTIVITY = ToolSpec(
     WRITE,
     "tasks",
     hints={"not_found": "Find ids with search_contacts, search_deals, search_accounts, search_leads or search_cases."},
+    check=repeat_check("log_activity", "it logs the activity once"),
 )
 CONVERT_LEAD = ToolSpec(
     "convert_lead",
@@ -270,4 +271,5 @@ CONVERT_LEAD = ToolSpec(
     WRITE,
     "leads",
     hints={"not_found": "Find lead ids with search_leads."},
+    check=repeat_check("convert_lead", "it finds what was made before creating anything"),
 )

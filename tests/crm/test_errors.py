@@ -15,6 +15,7 @@ from lava_crm_mcp.crm import (
     CrmError,
     CrmInvalid,
     CrmNotFound,
+    CrmOutcomeUnknown,
     CrmProtocolError,
     CrmRateLimited,
     CrmUnavailable,
@@ -110,7 +111,7 @@ async def test_server_error_on_a_write_warns_it_may_have_been_applied(
 ) -> None:
     crm_api.route().respond(500, json={"detail": "boom"})
 
-    with pytest.raises(CrmUnavailable, match="may or may not have been applied: read it back"):
+    with pytest.raises(CrmOutcomeUnknown, match="Whether it was applied is unknown: check before anything else"):
         await client.contacts.create({"first_name": "Ada", "last_name": "King"})
 
 
@@ -148,7 +149,7 @@ async def test_read_timeout_on_a_write_says_it_may_have_been_applied(
 ) -> None:
     crm_api.route().mock(side_effect=httpx.ReadTimeout("timed out"))
 
-    with pytest.raises(CrmUnavailable, match=r"ReadTimeout\..*may or may not have been applied"):
+    with pytest.raises(CrmOutcomeUnknown, match=r"ReadTimeout\. Whether it was applied is unknown"):
         await client.opportunities.update("o-1", {"amount": "10"})
 
 
@@ -158,7 +159,7 @@ async def test_read_timeout_on_a_read_says_try_again(
 ) -> None:
     crm_api.route().mock(side_effect=httpx.ReadTimeout("timed out"))
 
-    with pytest.raises(CrmUnavailable, match=r"ReadTimeout\. Try again shortly") as caught:
+    with pytest.raises(CrmUnavailable, match=r"ReadTimeout\. Nothing was changed; try again shortly") as caught:
         await make_client(ONCE).contacts.get("c-1")
 
     assert "applied" not in str(caught.value)

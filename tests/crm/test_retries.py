@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from lava_crm_mcp.crm import CrmClient, CrmError, CrmRateLimited, CrmUnavailable, RetryPolicy
+from lava_crm_mcp.crm import CrmClient, CrmError, CrmOutcomeUnknown, CrmRateLimited, CrmUnavailable, RetryPolicy
 
 OK = httpx.Response(200, json={"id": "c-1", "first_name": "Ada"})
 LIST = httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []})
@@ -26,14 +26,14 @@ CALLS: dict[str, Callable[[CrmClient], Any]] = {
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("status", [502, 503, 504])
-@pytest.mark.parametrize("method", ["POST", "PATCH"])
-async def test_write_that_hits_a_server_error_is_sent_exactly_once(
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+async def test_write_that_hits_a_server_error_is_sent_exactly_once_and_its_outcome_is_unknown(
     client: CrmClient, crm_api: respx.MockRouter, method: str, status: int
 ) -> None:
     route = crm_api.route().mock(side_effect=[httpx.Response(status), OK])
 
-    with pytest.raises(CrmUnavailable, match="may or may not have been applied"):
+    with pytest.raises(CrmOutcomeUnknown, match="Whether it was applied is unknown: check before anything else"):
         await CALLS[method](client)
 
     assert route.call_count == 1
@@ -41,8 +41,8 @@ async def test_write_that_hits_a_server_error_is_sent_exactly_once(
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-async def test_idempotent_request_is_retried_after_a_transient_status(
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_repeatable_request_is_retried_after_a_transient_status(
     client: CrmClient, crm_api: respx.MockRouter, method: str, status: int
 ) -> None:
     route = crm_api.route().mock(side_effect=[httpx.Response(status), httpx.Response(status), OK])
@@ -78,13 +78,13 @@ async def test_request_that_never_left_is_retried_for_every_method(
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("failure", [httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError])
-@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
 async def test_write_whose_answer_was_lost_is_sent_exactly_once(
     client: CrmClient, crm_api: respx.MockRouter, method: str, failure: type[httpx.TransportError]
 ) -> None:
     route = crm_api.route().mock(side_effect=[failure("lost"), OK])
 
-    with pytest.raises(CrmUnavailable, match="may or may not have been applied"):
+    with pytest.raises(CrmOutcomeUnknown, match="Whether it was applied is unknown"):
         await CALLS[method](client)
 
     assert route.call_count == 1
@@ -111,6 +111,25 @@ async def test_non_transient_status_is_not_retried(client: CrmClient, crm_api: r
         await client.contacts.get("c-1")
 
     assert route.call_count == 1
+
+
+@pytest.mark.anyio
+async def test_a_delete_refused_with_429_is_sent_again_and_a_404_then_means_it_is_gone(
+    client: CrmClient, crm_api: respx.MockRouter
+) -> None:
+    route = crm_api.route().mock(side_effect=[httpx.Response(429), httpx.Response(404, json={"detail": "Not found."})])
+
+    await client.contacts.delete("c-1")
+
+    assert route.call_count == 2
+
+
+@pytest.mark.anyio
+async def test_a_first_delete_answered_404_is_not_found(client: CrmClient, crm_api: respx.MockRouter) -> None:
+    crm_api.route().respond(404, json={"detail": "Not found."})
+
+    with pytest.raises(CrmError, match="was not found"):
+        await client.contacts.delete("c-1")
 
 
 @pytest.mark.anyio
@@ -175,7 +194,8 @@ def test_policy_stops_at_max_attempts_and_at_the_deadline() -> None:
     [
         ("GET", 503, True),
         ("PUT", 502, True),
-        ("DELETE", 504, True),
+        ("DELETE", 504, False),
+        ("DELETE", 429, True),
         ("GET", 500, False),
         ("POST", 503, False),
         ("PATCH", 502, False),

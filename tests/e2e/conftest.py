@@ -85,6 +85,15 @@ class HttpServer:
                 time.sleep(0.1)
         raise TimeoutError(f"no /healthz on port {self.port} within {timeout} s:\n{self.stderr()}")
 
+    def wait_for_log(self, text: str, count: int = 1, timeout: float = 10.0) -> str:
+        """The stderr log once `text` appears in it `count` times (the access log line is written after the answer)."""
+        deadline = time.monotonic() + timeout
+        while (log := self.stderr()).count(text) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{text!r} did not appear {count} time(s) in the log within {timeout} s:\n{log}")
+            time.sleep(0.05)
+        return log
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
         """Signal the process and wait (bounded); SIGKILL it if it does not stop. The exit code."""
         if self.process.poll() is None:

@@ -8,8 +8,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from call_results import ok, text
+from conftest import Connect, crm_client
 from mcp import Client
 
 pytestmark = pytest.mark.anyio
@@ -157,3 +159,20 @@ async def test_a_page_of_50_of_the_widest_records_stays_under_24000_characters(c
 
     assert len(ok(result)["items"]) == 50
     assert len(text(result)) < 24_000
+
+
+async def test_a_record_with_megabytes_of_text_gives_a_bounded_result(connect: Connect) -> None:
+    huge = "y" * 2_000_000  # 6 MB in all: under the 8 MB cap on answers
+    contact = {"id": "c-1", "first_name": huge, "last_name": "K", "description": huge, "unknown_blob": huge}
+
+    def crm(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/c-1/"):
+            return httpx.Response(200, json=contact)
+        return httpx.Response(200, json={"count": 0, "next": None, "results": []})
+
+    async with crm_client(httpx.MockTransport(crm)) as crm_api, connect(crm=crm_api) as client:
+        result = await client.call_tool("get_contact", {"contact_id": "c-1"})
+
+    assert not result.is_error
+    assert len(text(result)) < 5_000
+    assert len(json.dumps(result.structured_content)) < 5_000

@@ -190,7 +190,7 @@ async def test_an_unreachable_crm_gives_an_actionable_message(
     )
 
 
-async def test_a_write_that_timed_out_says_to_read_it_back_before_retrying(
+async def test_a_write_whose_answer_was_lost_says_how_to_check_it_and_not_to_repeat_it(
     connect: Connect, failing_crm: Callable[[Exception], CrmClient]
 ) -> None:
     async with failing_crm(httpx.ReadTimeout("timed out")) as crm, connect(crm=crm) as client:
@@ -198,7 +198,8 @@ async def test_a_write_that_timed_out_says_to_read_it_back_before_retrying(
 
     assert result.is_error
     assert "did not answer properly for the new task: ReadTimeout." in text(result)
-    assert "The write may or may not have been applied: read it back before retrying." in text(result)
+    assert "Whether it was applied is unknown: check before anything else" in text(result)
+    assert text(result).endswith("See whether it exists with search_tasks(query='Call Ada').")
 
 
 async def test_an_unknown_argument_is_refused_by_every_tool_naming_it_and_the_valid_ones(client: Client) -> None:

@@ -1,0 +1,137 @@
+"""uvicorn for `lava-crm-mcp http`: connection timeouts, a drain before shutdown, and exit codes.
+
+uvicorn (h11) closes a kept-alive connection after `timeout_keep_alive` seconds without a new request, but has no
+limit on how long a request may take to *arrive*: a connection that sends nothing, or drips its headers a byte at a
+time, stays open for good (slowloris), and an ASGI middleware cannot see it before the headers are complete.
+`RequestDeadline` adds that limit to uvicorn's h11 protocol; `edge.BodyDeadline` bounds the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import ClassVar, cast
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
+
+from lava_crm_mcp.http import HttpApp
+from lava_crm_mcp.readiness import Readiness
+from lava_crm_mcp.settings import Settings
+
+__all__ = ["DrainingServer", "RequestDeadline", "build_uvicorn", "serve"]
+
+logger = logging.getLogger("lava_crm_mcp.http")
+GRACEFUL_SECONDS = 10
+
+
+class RequestDeadline(H11Protocol):
+    """h11 with a deadline for each request head: from the connection's start, or from the first byte of a later
+    request, the head must be complete within `seconds`, else the connection is closed. Bytes after an early answer
+    (a body the app never read) count as waiting too."""
+
+    seconds: ClassVar[float] = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._awaiting_request():
+            self._arm()
+        else:
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._disarm()
+
+    def _awaiting_request(self) -> bool:
+        cycle = cast("RequestResponseCycle | None", self.cycle)  # typed as set, but None before the first request
+        return cycle is None or cycle.response_complete
+
+    def _arm(self) -> None:
+        if self._deadline is None and not self.transport.is_closing():
+            self._deadline = self.loop.call_later(self.seconds, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            logger.info("%s - closed: no complete request within %g s", _peer(self.client), self.seconds)
+            self.transport.close()
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return "{}:{}".format(*client) if client else "-"
+
+
+def request_deadline(seconds: float) -> type[RequestDeadline]:
+    class Protocol(RequestDeadline):
+        pass
+
+    Protocol.seconds = seconds
+    return Protocol
+
+
+class DrainingServer(uvicorn.Server):
+    """On SIGTERM: /readyz answers 503 at once; after `delay` seconds (still serving meanwhile, so load balancers can
+    take this replica out) the usual graceful shutdown starts. A second SIGTERM, or SIGINT, stops without the delay."""
+
+    def __init__(self, config: uvicorn.Config, readiness: Readiness, delay: float) -> None:
+        super().__init__(config)
+        self.readiness = readiness
+        self.delay = delay
+        self._stopping: threading.Timer | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.readiness.draining = True
+        if sig != signal.SIGTERM or self.delay <= 0 or self._stopping is not None:
+            if self._stopping is not None:
+                self._stopping.cancel()
+            super().handle_exit(sig, frame)
+            return
+        logger.info("SIGTERM: /readyz answers 503; shutting down in %g s (send SIGTERM again to stop now)", self.delay)
+        self._stopping = threading.Timer(self.delay, super().handle_exit, (sig, frame))
+        self._stopping.daemon = True
+        self._stopping.start()
+
+
+def build_uvicorn(service: HttpApp, settings: Settings, *, host: str, port: int) -> DrainingServer:
+    config = uvicorn.Config(
+        service.asgi,
+        host=host,
+        port=port,
+        http=request_deadline(settings.request_timeout),
+        ws="none",
+        log_config=None,
+        access_log=False,  # edge.AccessLog writes it, without query strings
+        server_header=False,
+        timeout_keep_alive=settings.idle_timeout,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )
+    return DrainingServer(config, service.readiness, settings.shutdown_delay)
+
+
+def serve(service: HttpApp, settings: Settings, *, host: str, port: int) -> int:
+    """Run under uvicorn until SIGTERM/SIGINT, draining in-flight requests; 0 on a clean stop."""
+    server = build_uvicorn(service, settings, host=host, port=port)
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        # uvicorn drains on SIGTERM, then re-raises it to this handler, whose default would kill the process
+        # (exit -15). After a drain we simply return: exit 0. Before uvicorn took over the signal: stop now.
+        if not server.should_exit:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn could not start (as uvicorn.run() exits)
