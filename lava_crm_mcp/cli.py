@@ -187,6 +187,8 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # One INFO line per stateless request ("Terminating session: None") says nothing and costs throughput.
+    logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,9 +20,10 @@ from lava_crm_mcp.crm import CrmError, CrmOutcomeUnknown, CrmUnavailable
 from lava_crm_mcp.crm.deadline import call_deadline
 from lava_crm_mcp.crm.failures import UNSURE
 from lava_crm_mcp.crm.ids import explain
-from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Result, Tier, ToolArgs, ToolFailure, ToolSpec, clean, translate
+from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Result, Tier, ToolArgs, ToolFailure, ToolSpec, translate
 from lava_crm_mcp.tools.confirm import Confirmations
 from lava_crm_mcp.tools.deletes import two_phase
+from lava_crm_mcp.tools.schema import OutputSchema
 
 __all__ = ["ToolServer"]
 
@@ -54,7 +55,7 @@ def sdk_tool(spec: ToolSpec[Any]) -> types.Tool:
         title=spec.title,
         description=spec.description,
         input_schema=spec.args.model_json_schema(by_alias=True),
-        output_schema=spec.output.model_json_schema(by_alias=True, mode="serialization"),
+        output_schema=spec.output.model_json_schema(by_alias=True, mode="serialization", schema_generator=OutputSchema),
         annotations=ANNOTATIONS[spec.tier].model_copy(update={"title": spec.title}),
     )
 
@@ -80,11 +81,9 @@ def parse_arguments(spec: ToolSpec[Any], arguments: Mapping[str, Any]) -> ToolAr
 
 
 def call_result(result: Result) -> types.CallToolResult:
-    """Clean CRM text once, then ship the model as structured content and its compact rendering as text."""
-    safe = type(result).model_validate(clean(result.model_dump(mode="json")))
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=safe.render())], structured_content=safe.model_dump(mode="json")
-    )
+    """The model as structured content, and its compact rendering as text (CRM text in it arrived clean)."""
+    text = types.TextContent(type="text", text=result.render())
+    return types.CallToolResult(content=[text], structured_content=result.model_dump(mode="json"))
 
 
 def failure(text: str) -> types.CallToolResult:

@@ -12,7 +12,7 @@ from mcp.server import ServerRequestContext
 
 from lava_crm_mcp.context import AppState, crm_for
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmNotFound
-from lava_crm_mcp.tools import ToolFailure, clean
+from lava_crm_mcp.tools import ToolFailure
 from lava_crm_mcp.tools.board import BoardArgs, read_board
 
 __all__ = ["ResourceServer"]
@@ -94,5 +94,5 @@ class ResourceServer:
             raise MCPError(types.INVALID_PARAMS, exc.message, data={"uri": uri}) from exc
         except (CrmError, ToolFailure) as exc:
             raise MCPError(types.INTERNAL_ERROR, str(exc)) from exc
-        text = json.dumps(clean(value), separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=JSON, text=text)])

@@ -3,7 +3,8 @@
 uvicorn (h11) closes a kept-alive connection after `timeout_keep_alive` seconds without a new request, but has no
 limit on how long a request may take to *arrive*: a connection that sends nothing, or drips its headers a byte at a
 time, stays open for good (slowloris), and an ASGI middleware cannot see it before the headers are complete.
-`RequestDeadline` adds that limit to uvicorn's h11 protocol; `edge.BodyDeadline` bounds the body.
+`RequestDeadline` adds that limit to uvicorn's HTTP protocol (httptools, uvicorn's fast parser, where it is
+installed, else h11); `edge.BodyDeadline` bounds the body.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import signal
 import threading
 from types import FrameType
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
@@ -28,10 +29,16 @@ logger = logging.getLogger("lava_crm_mcp.http")
 GRACEFUL_SECONDS = 10
 
 
-class RequestDeadline(H11Protocol):
-    """h11 with a deadline for each request head: from the connection's start, or from the first byte of a later
-    request, the head must be complete within `seconds`, else the connection is closed. Bytes after an early answer
-    (a body the app never read) count as waiting too."""
+if TYPE_CHECKING:
+    _Protocol = H11Protocol  # the attributes both of uvicorn's HTTP protocols have (cycle, transport, loop, client)
+else:
+    _Protocol = object
+
+
+class RequestDeadline(_Protocol):
+    """A deadline for each request head, mixed into uvicorn's HTTP protocol: from the connection's start, or from
+    the first byte of a later request, the head must be complete within `seconds`, else the connection is closed.
+    Bytes after an early answer (a body the app never read) count as waiting too."""
 
     seconds: ClassVar[float] = 10.0
     _deadline: asyncio.TimerHandle | None = None
@@ -75,12 +82,18 @@ def _peer(client: tuple[str, int] | None) -> str:
     return "{}:{}".format(*client) if client else "-"
 
 
-def request_deadline(seconds: float) -> type[RequestDeadline]:
-    class Protocol(RequestDeadline):
-        pass
+def _fastest_protocol() -> type[asyncio.Protocol]:
+    """httptools (C parser) when installed, as uvicorn's own "auto" choice; else h11."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return H11Protocol
+    return HttpToolsProtocol
 
-    Protocol.seconds = seconds
-    return Protocol
+
+def request_deadline(seconds: float) -> type[asyncio.Protocol]:
+    base = _fastest_protocol()
+    return type(f"{base.__name__}WithDeadline", (RequestDeadline, base), {"seconds": seconds})
 
 
 class DrainingServer(uvicorn.Server):

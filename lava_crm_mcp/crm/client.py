@@ -25,7 +25,7 @@ from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
 from lava_crm_mcp.crm.pipelines import Pipelines
 from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.crm.retry import RetryPolicy
-from lava_crm_mcp.crm.search import Budget, Cursor, Found, Plan, run_search
+from lava_crm_mcp.crm.search import Budget, Cursor, Found, Plan, narrowed, run_search
 from lava_crm_mcp.crm.upstream import Upstream
 
 __all__ = ["CrmClient"]
@@ -33,6 +33,7 @@ __all__ = ["CrmClient"]
 logger = logging.getLogger("lava_crm_mcp.crm")
 Clock = Callable[[], dt.date]
 MIN_ATTEMPT_SECONDS = 0.05
+WHOLE_READ = 50  # rows: search_each reads the records its searches share at once when there are no more
 
 
 def utc_today() -> dt.date:
@@ -117,8 +118,33 @@ class CrmClient:
         budget: Budget | None = None,
     ) -> Found[Any]:
         """Records of `path` matching the text and every filter (checked on each row), in `sort` order."""
-        records = self.records(path)
-        spec, given = records.spec, {key: value for key, value in (filters or {}).items() if value is not None}
+        plan = await self._plan(path, text, filters, sort)
+        return await run_search(self.records(path).slice, plan, Cursor.parse(cursor), limit, budget)
+
+    async def search_each(
+        self, path: str, shared: Mapping[str, Any], variants: Sequence[tuple[Mapping[str, Any], str | None]], limit: int
+    ) -> list[Found[Any]]:
+        """Several searches of `path` sharing the `shared` filters, each adding filters and an order. When all the
+        records they share fit in one read (at most WHOLE_READ), that one read serves them all: each is filtered,
+        ordered and counted here. Otherwise each is one search, side by side."""
+        whole = await self.search(path, filters=shared, limit=WHOLE_READ)
+        if whole.next is not None or whole.repeated or whole.stopped_early:
+            found: list[Found[Any]] = [Found() for _ in variants]
+
+            async def one(index: int, filters: Mapping[str, Any], sort: str | None) -> None:
+                found[index] = await self.search(path, filters={**shared, **filters}, sort=sort, limit=limit)
+
+            async with anyio.create_task_group() as group:
+                for index, (filters, sort) in enumerate(variants):
+                    group.start_soon(one, index, filters, sort)
+            return found
+        plans = [await self._plan(path, None, {**shared, **filters}, sort) for filters, sort in variants]
+        return [narrowed(whole.items, plan, limit) for plan in plans]
+
+    async def _plan(self, path: str, text: str | None, filters: Mapping[str, Any] | None, sort: str | None) -> Plan:
+        """The search resolved: each filter's condition (stage and pipeline names need the pipeline catalog)."""
+        spec = self.records(path).spec
+        given = {key: value for key, value in (filters or {}).items() if value is not None}
         by_name = {item.name: item for item in spec.filters}
         order = next((item for item in spec.sorts if item.value == sort), None)
 
@@ -128,17 +154,18 @@ class CrmClient:
             return Plan((text or "").strip() or None, spec.search, conditions, order)
 
         try:
-            resolved = plan(await self.pipelines.catalog() if spec.on_board else [])
+            return plan(await self.pipelines.catalog() if spec.on_board else [])
         except CrmNotFound:  # a pipeline or stage newer than the cached catalog: look once more, fresh
-            resolved = plan(await self.pipelines.list())
-        return await run_search(records.slice, resolved, Cursor.parse(cursor), limit, budget)
+            return plan(await self.pipelines.list())
 
     async def names(self, refs: list[Ref], *, known: Sequence[WireModel] = ()) -> dict[Ref, str | None]:
         """Display names of references; names the CRM sent nested in `known` records are used first."""
+        nested: dict[str, str] = {}
         for record in known:
-            for ref in refs:
-                if ref[1] in record.labels:
-                    self.labels.remember(ref, record.labels[ref[1]])
+            nested |= record.labels
+        for ref in refs:
+            if ref[1] in nested:
+                self.labels.remember(ref, nested[ref[1]])
         return await self.labels.names(refs)
 
     async def _name_of(self, path: str, record_id: str) -> str | None:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from lava_crm_mcp.crm.errors import (
     CrmProtocolError,
 )
-from lava_crm_mcp.crm.models import UNREADABLE, Page, WireModel
+from lava_crm_mcp.crm.models import UNREADABLE, Page, WireModel, nested_labels
 from lava_crm_mcp.crm.paging import PAGE_SIZE, Slice
 
 __all__ = ["PAGE_SIZE", "Ack", "decode", "excerpt", "read_page", "read_record", "read_row", "read_write"]
@@ -50,9 +50,17 @@ def excerpt(text: str, limit: int = 120) -> str:
     return plain[:limit] + ("…" if len(plain) > limit else "")
 
 
+def _labelled(record: M, data: Any) -> M:
+    """The record, knowing the names of the references the CRM sent nested in it."""
+    labels = nested_labels(data)
+    if labels:
+        record._labels = labels  # pyright: ignore[reportPrivateUsage]
+    return record
+
+
 def _validate(model: type[M], data: Any, what: str) -> M:
     try:
-        return model.model_validate(data)
+        return _labelled(model.model_validate(data), data)
     except ValidationError as exc:
         keys = f"; it has keys {sorted(cast(dict[str, Any], data))[:8]}" if isinstance(data, dict) else ""
         raise CrmProtocolError(
@@ -65,7 +73,7 @@ def _lenient(model: type[M], data: Any, what: str) -> M:
     """A record; a field in a form we cannot read is kept as raw text under `_unreadable` instead of failing the
     record (the id must be readable: without it there is no record)."""
     try:
-        return model.model_validate(data)
+        return _labelled(model.model_validate(data), data)
     except ValidationError as exc:
         if not isinstance(data, dict):
             return _validate(model, data, what)

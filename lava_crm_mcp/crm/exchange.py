@@ -20,6 +20,7 @@ from lava_crm_mcp.crm.envelopes import decode, excerpt
 from lava_crm_mcp.crm.errors import CrmError, CrmInvalid, CrmOutcomeUnknown, CrmProtocolError, CrmUnavailable
 from lava_crm_mcp.crm.failures import UNSURE, error_for
 from lava_crm_mcp.crm.retry import NEVER_SENT, RetryPolicy, parse_retry_after
+from lava_crm_mcp.crm.text import clean_body, clean_text
 from lava_crm_mcp.crm.upstream import Upstream
 
 __all__ = ["DEFAULT_MAX_BYTES", "Exchange", "Failure"]
@@ -106,7 +107,7 @@ class Exchange:
             error = self._unreadable_write(status, what, "(too large)") if write else self._too_large(what)
             return Failure(error, None, retriable=False)
         try:
-            body = decode(answer.text, status)
+            body = clean_body(answer.text, decode(answer.text, status))
         except CrmProtocolError as exc:
             return Failure(self._unreadable_write(status, what, answer.text) if write else exc, None, retriable=False)
         if isinstance(body, dict) and cast(dict[str, Any], body).get("error") is True:  # django-crm: a refusal
@@ -175,8 +176,8 @@ def _same_host_target(response: httpx.Response) -> httpx.URL | None:
 
 
 def _lenient(text: str, status: int) -> Any:
-    """An error body as JSON when it is JSON, else its text (HTML pages, plain text, nothing)."""
+    """An error body as JSON when it is JSON, else its text (HTML pages, plain text, nothing); made safe either way."""
     try:
-        return decode(text, status)
+        return clean_body(text, decode(text, status))
     except CrmError:
-        return text
+        return clean_text(text)

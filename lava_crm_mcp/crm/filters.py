@@ -78,7 +78,10 @@ def literal(values: Sequence[str]) -> Any:
 
 
 def field_value(record: Record, name: str) -> Any:
-    return getattr(record, name, None) if name in type(record).model_fields else (record.model_extra or {}).get(name)
+    """A field of a record, declared or extra (None when absent); read from the instance's own storage, as this runs
+    for every cell of every row."""
+    fields = record.__dict__
+    return fields[name] if name in fields else (record.__pydantic_extra__ or {}).get(name)
 
 
 def words(text: str) -> list[str]:

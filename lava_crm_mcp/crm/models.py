@@ -6,7 +6,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar, cast
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
-from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 __all__ = [
     "Account",
@@ -73,29 +72,34 @@ def _nested_label(value: Any) -> str | None:
     return next((str(label) for label in found if isinstance(label, str) and label.strip()), None)
 
 
+def nested_labels(data: Any) -> dict[str, str]:
+    """The names of references the CRM sent nested in a record (`{"id": …, "name": …}`), by referenced id."""
+    found: dict[str, str] = {}
+    if isinstance(data, dict):
+        for value in cast(dict[str, Any], data).values():
+            if isinstance(value, dict):
+                items: list[Any] = [value]
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                items = cast(list[Any], value)
+            else:
+                continue  # a plain value (most fields) names nothing
+            for item in items:
+                label = _nested_label(item)
+                if label is not None and item.get("id") is not None:
+                    found[str(item["id"])] = label
+    return found
+
+
 class WireModel(BaseModel):
     """Base for everything read from the CRM: unknown fields are kept, ids may be numbers."""
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
     _labels: dict[str, str] = PrivateAttr(default_factory=dict[str, str])
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _keep_nested_labels(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        """Remember the names of references the CRM sent nested, keyed by the referenced id."""
-        model = handler(data)
-        if isinstance(model, WireModel) and isinstance(data, dict):
-            for value in cast(dict[str, Any], data).values():
-                items = cast(list[Any], value) if isinstance(value, list) else [value]
-                for item in items:
-                    label = _nested_label(item)
-                    if label is not None and item.get("id") is not None:
-                        model._labels[str(item["id"])] = label
-        return model
-
     @property
     def labels(self) -> dict[str, str]:
-        """Names of referenced records that arrived nested in this record, by id."""
+        """Names of referenced records that arrived nested in this record, by id (set by the reader, `envelopes.py`,
+        from the raw record: a validator here would run on every validation, rows of pages included)."""
         return self._labels
 
 

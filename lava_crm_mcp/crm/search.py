@@ -20,7 +20,7 @@ from lava_crm_mcp.crm.filters import Condition, field_value, words
 from lava_crm_mcp.crm.models import Page, Record
 from lava_crm_mcp.crm.resources import Sort
 
-__all__ = ["Budget", "Cursor", "Found", "Plan", "run_search"]
+__all__ = ["Budget", "Cursor", "Found", "Plan", "narrowed", "ordered", "run_search"]
 
 R = TypeVar("R", bound=Record)
 Fetch = Callable[[int, Mapping[str, str]], Awaitable[Page[R]]]
@@ -112,6 +112,8 @@ class Plan:
         return all(condition.test(record) for condition in self.conditions) and self._text_matches(record)
 
     def _text_matches(self, record: Record) -> bool:
+        if not self.text:
+            return True
         values = [str(field_value(record, name) or "").casefold() for name in self.search_fields]
         return all(any(word in value for value in values) for word in words(self.text or ""))
 
@@ -229,10 +231,7 @@ class _Scan(Generic[R]):
             complete = start is None
             if not complete and self.spent():
                 break
-        assert self.plan.sort is not None
-        rows.sort(key=self.plan.key, reverse=self.plan.sort.descending)
-        if self.plan.sort.descending:  # keep missing values last
-            rows.sort(key=lambda row: self.plan.key(row)[0])
+        ordered(rows, self.plan)
         offset = cursor.offset or 0
         self.found.items = rows[offset : offset + self.limit]
         more = offset + self.limit < len(rows)
@@ -261,6 +260,23 @@ class _Scan(Generic[R]):
         elif exhausted and from_start and self.found.next is None:
             self.found.total = len(self.found.items)
         return self.found
+
+
+def ordered(rows: list[R], plan: Plan) -> list[R]:
+    """`rows` sorted in place by the plan's order, missing values last either way (no order: left as they are)."""
+    if plan.sort is not None:
+        rows.sort(key=plan.key, reverse=plan.sort.descending)
+        if plan.sort.descending:
+            rows.sort(key=lambda row: plan.key(row)[0])
+    return rows
+
+
+def narrowed(rows: Sequence[R], plan: Plan, limit: int) -> Found[R]:
+    """A search answered from rows already read (all the records it could match): filtered, ordered, counted."""
+    matching = ordered([row for row in rows if plan.matches(row)], plan)
+    found = Found[R](items=matching[:limit], total=len(matching), scanned=len(rows))
+    found.next = Cursor(offset=limit) if len(matching) > limit else None
+    return found
 
 
 async def run_search(fetch: Fetch[R], plan: Plan, cursor: Cursor, limit: int, budget: Budget | None = None) -> Found[R]:

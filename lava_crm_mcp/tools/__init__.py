@@ -12,7 +12,7 @@ from lava_crm_mcp.crm.resources import ACCOUNTS, CASES, CONTACTS, INVOICES, LEAD
 from lava_crm_mcp.tools._shared import DESTRUCTIVE, READ, WRITE, Tier, ToolArgs, ToolFailure, ToolSpec, translate
 from lava_crm_mcp.tools.pipelines import PIPELINE_TOOLS
 from lava_crm_mcp.tools.records import create_tool, delete_tool, get_tool, search_tool, update_tool
-from lava_crm_mcp.tools.render import Result, clean
+from lava_crm_mcp.tools.render import Result
 from lava_crm_mcp.tools.workflows import CONVERT_LEAD, LOG_ACTIVITY
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "ToolArgs",
     "ToolFailure",
     "ToolSpec",
-    "clean",
     "translate",
 ]
 

@@ -33,7 +33,7 @@ from lava_crm_mcp.tools.edits import (
     target_stage,
     with_list_edits,
 )
-from lava_crm_mcp.tools.related import RelatedLists, related_lists
+from lava_crm_mcp.tools.related import RelatedLists, alongside, related_lists
 from lava_crm_mcp.tools.render import Created, RecordResult, SearchPage, table
 from lava_crm_mcp.tools.views import View, unreadable_note, view
 
@@ -144,9 +144,11 @@ def get_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     result = _record_result(v, lists)
 
     async def get(crm: CrmClient, a: IdArgs) -> RecordResult[Any]:
-        record = await crm.records(spec.path).get(a.record_id())
-        record_view, notes = v.record_of(record, await v.namer(crm, [record], full=True))
-        related = {"related": await lists.read(crm, record.id)} if lists is not None else {}
+        async def shown() -> tuple[BaseModel, list[str]]:
+            record = await crm.records(spec.path).get(a.record_id())
+            return v.record_of(record, await v.namer(crm, [record], full=True))
+
+        (record_view, notes), related = await alongside(lists, crm, a.record_id(), shown)
         return result(kind=spec.noun, record=record_view, notes=notes, **related)
 
     with_ = f", with its {', '.join(item.label for item in spec.related)}" if spec.related else ""

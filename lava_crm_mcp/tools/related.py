@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 from pydantic import BaseModel, create_model
@@ -10,13 +11,15 @@ from pydantic import BaseModel, create_model
 from lava_crm_mcp.crm import CrmClient, ResourceSpec
 from lava_crm_mcp.crm.resources import Related as RelatedSpec
 from lava_crm_mcp.crm.resources import resource
+from lava_crm_mcp.crm.search import Found
 from lava_crm_mcp.tools._shared import next_call
 from lava_crm_mcp.tools.render import Related
 from lava_crm_mcp.tools.views import view
 
-__all__ = ["SHOWN", "RelatedLists", "related_lists"]
+__all__ = ["SHOWN", "RelatedLists", "alongside", "related_lists"]
 
 SHOWN = 5
+T = TypeVar("T")
 
 
 def _key(item: RelatedSpec) -> str:
@@ -38,22 +41,27 @@ class RelatedLists(BaseModel):
 
     @classmethod
     async def read(cls, crm: CrmClient, record_id: str) -> RelatedLists:
+        """Every related list, side by side; lists of one noun through one link (open tasks, activities) share a
+        read of that noun's records when they fit in one."""
         found: dict[str, Related[Any]] = {}
 
-        async def one(item: RelatedSpec) -> None:
-            target = resource(item.path)
-            filters = {item.via: record_id, **item.preset}
-            hits = await crm.search(item.path, filters=filters, sort=item.sort, limit=SHOWN)
-            target_view = view(target)
-            namer = await target_view.namer(crm, hits.items)
-            rows = [target_view.row_of(hit, namer) for hit in hits.items]
-            more = _search_call(item, record_id) if hits.next is not None else None
-            total = hits.total if hits.total is not None else (len(rows) if hits.next is None else None)
-            found[_key(item)] = Related[target_view.row](total=total, items=rows, more=more)  # type: ignore[name-defined]
+        async def group_of(items: list[RelatedSpec]) -> None:
+            path, via = items[0].path, items[0].via
+            variants = [(item.preset, item.sort) for item in items]
+            if len(items) == 1:
+                only = items[0]
+                hits = [await crm.search(path, filters={via: record_id, **only.preset}, sort=only.sort, limit=SHOWN)]
+            else:
+                hits = await crm.search_each(path, {via: record_id}, variants, SHOWN)
+            for item, found_here in zip(items, hits, strict=True):
+                found[_key(item)] = await _related(crm, item, record_id, found_here)
 
-        async with anyio.create_task_group() as group:
-            for item in cls.specs:
-                group.start_soon(one, item)
+        groups: dict[tuple[str, str], list[RelatedSpec]] = {}
+        for item in cls.specs:
+            groups.setdefault((item.path, item.via), []).append(item)
+        async with anyio.create_task_group() as tasks:
+            for items in groups.values():
+                tasks.start_soon(group_of, items)
         return cls.model_validate(found)
 
     def lines(self) -> list[str]:
@@ -69,6 +77,15 @@ class RelatedLists(BaseModel):
         return lines
 
 
+async def _related(crm: CrmClient, item: RelatedSpec, record_id: str, hits: Found[Any]) -> Related[Any]:
+    target_view = view(resource(item.path))
+    namer = await target_view.namer(crm, hits.items)
+    rows = [target_view.row_of(hit, namer) for hit in hits.items]
+    more = _search_call(item, record_id) if hits.next is not None else None
+    total = hits.total if hits.total is not None else (len(rows) if hits.next is None else None)
+    return Related[target_view.row](total=total, items=rows, more=more)  # type: ignore[name-defined]
+
+
 def related_lists(spec: ResourceSpec[Any, Any, Any]) -> type[RelatedLists] | None:
     """The related-lists model of a noun, or None when it declares none."""
     if not spec.related:
@@ -80,3 +97,21 @@ def related_lists(spec: ResourceSpec[Any, Any, Any]) -> type[RelatedLists] | Non
     model = create_model(f"{spec.noun.title()}Related", __base__=RelatedLists, **fields)
     model.specs = spec.related
     return model
+
+
+async def alongside(
+    lists: type[RelatedLists] | None, crm: CrmClient, record_id: str, read: Callable[[], Awaitable[T]]
+) -> tuple[T, dict[str, RelatedLists]]:
+    """`read()` (the record) and the record's related lists, side by side: the lists need only the id, so a `get_*`
+    waits for one round trip to the CRM, not two. If either fails, the other is cancelled."""
+    related: dict[str, RelatedLists] = {}
+    found: list[T] = []
+
+    async def read_lists(lists: type[RelatedLists]) -> None:
+        related["related"] = await lists.read(crm, record_id)
+
+    async with anyio.create_task_group() as group:
+        if lists is not None:
+            group.start_soon(read_lists, lists)
+        found.append(await read())
+    return found[0], related

@@ -1,13 +1,12 @@
 """Tool results: typed models for structured content, and their compact text for the model.
 
-CRM text is made safe once (`clean`) before either form is built. Both forms carry the same bounded data.
+CRM text arrives made safe (`crm/text.py`). Both forms carry the same bounded data.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar, cast
 
@@ -22,31 +21,13 @@ __all__ = [
     "Result",
     "SearchPage",
     "cell",
-    "clean",
     "one_line",
     "shown",
     "table",
     "values_line",
 ]
 
-KEEP = frozenset("\n\t")
 T = TypeVar("T", bound=BaseModel)
-
-
-def clean_text(text: str) -> str:
-    """Strip control, format (zero-width, bidi, tag) and private-use characters from CRM text."""
-    return "".join(ch for ch in text if ch in KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
-
-
-def clean(value: Any) -> Any:
-    """`clean_text` applied to every string inside a JSON-like value."""
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, dict):
-        return {key: clean(item) for key, item in cast(dict[str, Any], value).items()}
-    if isinstance(value, list):
-        return [clean(item) for item in cast(list[Any], value)]
-    return value
 
 
 # A value holding any of these is shown as a JSON string, so CRM text can never pose as another column (|),

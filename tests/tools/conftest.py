@@ -9,17 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from pydantic import SecretStr
 from starlette.applications import Starlette
+from tool_clients import Connect, crm_client
 
-from lava_crm_mcp.crm import CrmClient, RetryPolicy, Upstream
-from lava_crm_mcp.sandbox import SANDBOX_TOKEN, create_app
+from lava_crm_mcp.crm import CrmClient
+from lava_crm_mcp.sandbox import create_app
 from lava_crm_mcp.server import build_server
 from lava_crm_mcp.settings import Settings
-
-BASE_URL = "http://sandbox.test"
-NO_RETRY = RetryPolicy(max_attempts=1)
-Connect = Callable[..., Client]
 
 
 @pytest.fixture
@@ -41,10 +37,6 @@ def sandbox() -> Iterator[Starlette]:
     app = create_app(seed="demo")
     yield app
     app.state.sandbox.close()
-
-
-def crm_client(transport: httpx.AsyncBaseTransport) -> CrmClient:
-    return CrmClient(Upstream(BASE_URL, SecretStr(SANDBOX_TOKEN)), transport=transport, retry=NO_RETRY)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from call_results import ok, text
-from conftest import Connect, crm_client
 from mcp import Client
+from tool_clients import Connect, crm_client
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import anyio
 import httpx
 import pytest
 from call_results import text
-from conftest import Connect, crm_client
+from tool_clients import Connect, crm_client
 
 from lava_crm_mcp.settings import Settings
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from call_results import ok, text
 from demo_org import IdOf, every_page, ids, labels, parse_call, resolve
 from mcp import Client
+from starlette.applications import Starlette
+from tool_clients import Connect, crm_client
 
 pytestmark = pytest.mark.anyio
 
@@ -144,3 +147,42 @@ async def test_get_lead_and_get_case_list_only_their_open_tasks(
     }
     assert "open tasks (2)" in shown.splitlines()
     assert "Zq closed out" not in shown
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The sandbox over ASGI, counting requests per path."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner, self.paths = httpx.ASGITransport(app=app), list[str]()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_open_tasks_and_activities_share_one_read_of_the_records_tasks(
+    sandbox: Starlette, connect: Connect
+) -> None:
+    transport = Counting(sandbox)
+    async with crm_client(transport) as crm, connect(crm=crm) as client:
+        (row,) = ok(await client.call_tool("search_contacts", {"query": "Ada Lovelace"}))["items"]
+        await client.call_tool("log_activity", {"kind": "call", "subject": "Intro", "contact_id": row["id"]})
+        transport.paths.clear()
+        got = ok(await client.call_tool("get_contact", {"contact_id": row["id"]}))
+
+    assert transport.paths.count("/api/tasks/") == 1
+    assert (got["related"]["activities"]["total"], got["related"]["open_tasks"]["total"]) == (1, 2)  # 2 in the demo
+
+
+async def test_when_a_record_has_more_tasks_than_one_read_each_list_is_searched_on_its_own(client: Client) -> None:
+    (row,) = ok(await client.call_tool("search_contacts", {"query": "Ada Lovelace"}))["items"]
+    for n in range(55):
+        ok(await client.call_tool("create_task", {"title": f"Chore {n:02}", "contacts": [row["id"]]}))
+    for n in range(3):
+        await client.call_tool("log_activity", {"kind": "note", "subject": f"Note {n}", "contact_id": row["id"]})
+
+    related = ok(await client.call_tool("get_contact", {"contact_id": row["id"]}))["related"]
+
+    assert (related["open_tasks"]["total"], len(related["open_tasks"]["items"])) == (57, 5)  # 2 in the demo + 55
+    assert related["open_tasks"]["more"] == f"search_tasks(contact_id='{row['id']}', status='open')"
+    assert (related["activities"]["total"], len(related["activities"]["items"])) == (3, 3)
