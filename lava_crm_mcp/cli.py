@@ -55,8 +55,9 @@ def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> CrmClient:
 
 def _crm(args: argparse.Namespace, settings: Settings) -> CrmClient | None:
     """The sandbox client with --sandbox; otherwise None (the server makes its own), after checking credentials."""
-    if args.sandbox:
-        return sandbox_crm(args.sandbox, open_mode=settings.auth_mode == "passthrough", settings=settings)
+    path = args.sandbox or (settings.sandbox if settings.sandbox != "" else str(default_sandbox_path()))
+    if path:
+        return sandbox_crm(path, open_mode=settings.auth_mode == "passthrough", settings=settings)
     if not settings.has_credentials() and settings.auth_mode != "passthrough":
         raise UsageError(str(MissingCredentials()))
     return None
@@ -76,7 +77,7 @@ def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_http(args: argparse.Namespace, settings: Settings) -> int:
-    from lava_crm_mcp.http import create_http_app, is_loopback
+    from lava_crm_mcp.http_app import create_http_app, is_loopback
     from lava_crm_mcp.serving import serve
 
     if not is_loopback(args.host) and settings.auth_mode == "none":

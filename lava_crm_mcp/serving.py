@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
-from lava_crm_mcp.http import HttpApp
+from lava_crm_mcp.http_app import HttpApp
 from lava_crm_mcp.readiness import Readiness
 from lava_crm_mcp.settings import Settings
 

@@ -27,7 +27,7 @@ class MissingCredentials(ValueError):
         super().__init__(
             "No Lava CRM credential is configured. Set LAVA_SECRET_KEY (your Lava secret key; calls go through "
             "Lava's gateway) or LAVA_CRM_TOKEN (a CRM token; calls go straight to LAVA_CRM_BASE_URL), "
-            "or run with --sandbox to try it on a local demo CRM with no credential."
+            "or run with --sandbox (or LAVA_CRM_SANDBOX=true) to try it on a local demo CRM with no credential."
         )
 
 
@@ -68,12 +68,22 @@ class Settings(BaseSettings):
     timezone: str = Field(default="UTC", validation_alias="LAVA_CRM_TIMEZONE")
     confirm_deletes: bool = Field(default=True, validation_alias="LAVA_CRM_CONFIRM_DELETES")
     confirm_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_SECRET")
+    sandbox: str | None = Field(default=None, validation_alias="LAVA_CRM_SANDBOX")
 
     @field_validator("secret_key", "crm_token", "confirm_secret")
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         """An empty variable (`LAVA_SECRET_KEY=`) is no credential, not an empty one."""
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("sandbox")
+    @classmethod
+    def _sandbox_switch(cls, value: str | None) -> str | None:
+        """`true`/`1`/`yes`: the sandbox at its default path; `false`/`0`/`no`/empty: off; anything else: a path."""
+        flag = (value or "").strip()
+        if flag.lower() in ("", "false", "0", "no", "off"):
+            return None
+        return "" if flag.lower() in ("true", "1", "yes", "on") else flag
 
     @field_validator("timezone")
     @classmethod

@@ -104,3 +104,14 @@ def test_an_http_auth_mode_does_not_apply_to_a_local_call(cli: Cli, tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr
     assert "Lovelace" in done.stdout
+
+
+def test_lava_crm_sandbox_in_the_environment_means_the_sandbox_no_credential_needed(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "from-env.sqlite3"
+    done = cli("call", "search_contacts", '{"query": "ada"}', env={"LAVA_CRM_SANDBOX": str(path)})
+    assert done.returncode == 0, done.stderr
+    assert "Ada Lovelace" in done.stdout
+    assert path.exists()
+    done = cli("call", "search_contacts", env={"LAVA_CRM_SANDBOX": "false"})
+    assert done.returncode == 2
+    assert "LAVA_CRM_SANDBOX=true" in done.stderr

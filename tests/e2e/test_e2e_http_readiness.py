@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from lava_crm_mcp.crm import CrmClient, Upstream
-from lava_crm_mcp.http import create_http_app
+from lava_crm_mcp.http_app import create_http_app
 from lava_crm_mcp.serving import build_uvicorn
 from lava_crm_mcp.settings import Settings
 
