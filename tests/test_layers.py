@@ -28,7 +28,10 @@ def imports_of(folder: str) -> dict[str, set[str]]:
     ("folder", "forbidden"),
     [
         ("crm", {"mcp", "lava_crm_mcp.tools", "lava_crm_mcp.server", "lava_crm_mcp.settings", "lava_crm_mcp.sandbox"}),
-        ("tools", {"httpx", "lava_crm_mcp.server", "lava_crm_mcp.cli", "lava_crm_mcp.http_app", "lava_crm_mcp.sandbox"}),
+        (
+            "tools",
+            {"httpx", "lava_crm_mcp.server", "lava_crm_mcp.cli", "lava_crm_mcp.http_app", "lava_crm_mcp.sandbox"},
+        ),
     ],
 )
 def test_a_layer_imports_nothing_above_it(folder: str, forbidden: set[str]) -> None:
