@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import anyio
 import httpx
@@ -16,7 +16,8 @@ from pydantic import SecretStr, ValidationError
 
 from lava_crm_mcp import __version__
 from lava_crm_mcp.crm import CrmClient, Upstream
-from lava_crm_mcp.settings import MissingCredentials, Settings
+from lava_crm_mcp.listen import CannotServe, listen
+from lava_crm_mcp.settings import MissingCredentials, Settings, config_problems
 
 __all__ = ["main"]
 
@@ -35,32 +36,41 @@ def default_sandbox_path() -> Path:
     return Path(user_data_dir("lava-crm-mcp", appauthor=False)) / "sandbox.sqlite3"
 
 
-def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> CrmClient:
-    """A CrmClient wired in-process to the embedded sandbox (SQLite at `path`, demo data on first use)."""
+def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> tuple[CrmClient, str]:
+    """A CrmClient wired in-process to the embedded sandbox (SQLite at `path`, demo data on first use), and what
+    the startup line says of it."""
+    import sqlite3
+
     from lava_crm_mcp.sandbox import SANDBOX_TOKEN, create_app
 
     db = Path(path).expanduser()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not db.exists()
-    app = create_app(db, open_mode=open_mode, seed="demo")
-    logger.info(
-        "Using the local sandbox CRM at %s (%s; no Lava credential needed). Delete the file to reset it.",
-        db,
-        "new, seeded with demo data" if fresh else "existing data",
-    )
+    if db.is_dir():
+        raise UsageError(f"The sandbox path {db} is a directory: give a file, e.g. {db / 'sandbox.sqlite3'}.")
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not db.exists()
+        app = create_app(db, open_mode=open_mode, seed="demo")
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(
+            f"The sandbox path {db} cannot be used as a database ({exc}): give a new file path, e.g. "
+            f"--sandbox {db.with_name('sandbox.sqlite3')}, or leave PATH out for the default."
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"Cannot create the sandbox at {db}: {exc.strerror}. Give a path you can write.") from None
     upstream = Upstream(SANDBOX_URL, SecretStr(SANDBOX_TOKEN))
-    transport = httpx.ASGITransport(app=app)
-    return settings.crm_client(upstream, transport)
+    state = "new, seeded with demo data" if fresh else "existing data; delete the file to reset it"
+    return settings.crm_client(upstream, httpx.ASGITransport(app=app)), f"sandbox {db} ({state})"
 
 
-def _crm(args: argparse.Namespace, settings: Settings) -> CrmClient | None:
-    """The sandbox client with --sandbox; otherwise None (the server makes its own), after checking credentials."""
+def _crm(args: argparse.Namespace, settings: Settings) -> tuple[CrmClient | None, str]:
+    """The sandbox client with --sandbox or LAVA_CRM_SANDBOX; otherwise None (the server makes its own), after
+    checking credentials. Also the CRM's description for the startup line."""
     path = args.sandbox or (settings.sandbox if settings.sandbox != "" else str(default_sandbox_path()))
     if path:
         return sandbox_crm(path, open_mode=settings.auth_mode == "passthrough", settings=settings)
     if not settings.has_credentials() and settings.auth_mode != "passthrough":
         raise UsageError(str(MissingCredentials()))
-    return None
+    return None, settings.route()
 
 
 def _local(settings: Settings) -> Settings:
@@ -68,16 +78,26 @@ def _local(settings: Settings) -> Settings:
     return settings.model_copy(update={"auth": "none", "auth_tokens": ()})
 
 
+def _banner(transport: str, settings: Settings, crm: str) -> str:
+    from lava_crm_mcp.server import refusals
+    from lava_crm_mcp.tools import TOOLS
+
+    enabled = len(TOOLS) - len(refusals(settings))
+    return f"lava-crm-mcp {__version__}: MCP over {transport}; CRM: {crm}; mode {settings.mode}, {enabled} tools"
+
+
 def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
     from lava_crm_mcp.server import build_server, serve_stdio
 
     settings = _local(settings)
-    anyio.run(serve_stdio, build_server(settings, crm=_crm(args, settings)))
+    crm, described = _crm(args, settings)
+    logger.info("%s", _banner("stdio", settings, described))
+    anyio.run(serve_stdio, build_server(settings, crm=crm))
     return 0
 
 
 def run_http(args: argparse.Namespace, settings: Settings) -> int:
-    from lava_crm_mcp.http_app import create_http_app, is_loopback
+    from lava_crm_mcp.http_app import MCP_PATH, create_http_app, is_loopback
     from lava_crm_mcp.serving import serve
 
     if not is_loopback(args.host) and settings.auth_mode == "none":
@@ -87,10 +107,13 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
         )
     if settings.auth_mode == "tokens" and not settings.auth_tokens:
         raise UsageError("LAVA_MCP_AUTH=tokens needs LAVA_MCP_AUTH_TOKENS (comma-separated bearer tokens).")
-    crm = _crm(args, settings) or settings.crm_client(settings.upstream(anonymous=settings.auth_mode == "passthrough"))
+    crm, described = _crm(args, settings)
+    sock = listen(args.host, args.port)  # a port in use fails here, in one line, before anything says "serving"
+    crm = crm or settings.crm_client(settings.upstream(anonymous=settings.auth_mode == "passthrough"))
     service = create_http_app(settings, crm, stateful=args.stateful)
-    logger.info("Serving MCP on http://%s:%d/mcp (auth: %s)", args.host, args.port, settings.auth_mode)
-    return serve(service, settings, host=args.host, port=args.port)
+    where = f"HTTP at http://{args.host}:{args.port}{MCP_PATH} (auth: {settings.auth_mode})"
+    logger.info("%s", _banner(where, settings, described))
+    return serve(service, settings, sock)
 
 
 def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,7 +157,7 @@ def run_call(args: argparse.Namespace, settings: Settings) -> int:
     if not isinstance(arguments, dict):
         raise UsageError('The arguments must be a JSON object, e.g. \'{"query": "ada"}\'.')
     settings = _local(settings)
-    return anyio.run(_call, settings, _crm(args, settings), args.tool, cast(dict[str, Any], arguments))
+    return anyio.run(_call, settings, _crm(args, settings)[0], args.tool, cast(dict[str, Any], arguments))
 
 
 def _with_sandbox(parser: argparse.ArgumentParser) -> None:
@@ -147,20 +170,36 @@ def _with_sandbox(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from lava_crm_mcp.sandbox.__main__ import build_parser as sandbox_arguments
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake told in one line (what was wrong, and where the options are) and exit code 2."""
 
-    parser = argparse.ArgumentParser(prog="lava-crm-mcp", description="An MCP server for the Lava CRM.")
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
+    return int(text)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; the sandbox's own options are read only for `sandbox` (the rest never imports it)."""
+    parser = Parser(prog="lava-crm-mcp", description="An MCP server for the Lava CRM.")
     parser.add_argument("--version", action="version", version=f"lava-crm-mcp {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     stdio = commands.add_parser("stdio", help="serve MCP over stdio (the default)")
     _with_sandbox(stdio)
     http = commands.add_parser("http", help="serve MCP over streamable HTTP at /mcp")
     http.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    http.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    http.add_argument("--port", type=port_number, default=8000, help="port (default: %(default)s)")
     http.add_argument("--stateful", action="store_true", help="stateful SSE sessions instead of stateless JSON")
     _with_sandbox(http)
-    sandbox_arguments(commands.add_parser("sandbox", help="serve the sandbox Lava CRM REST API alone"))
+    sandbox = commands.add_parser("sandbox", help="serve the sandbox Lava CRM REST API alone")
+    if command == "sandbox":
+        from lava_crm_mcp.sandbox.__main__ import build_parser as sandbox_arguments
+
+        sandbox_arguments(sandbox)
     commands.add_parser("tools", help="list the tool catalog")
     call = commands.add_parser("call", help="call one tool and print its text result")
     call.add_argument("tool", help="tool name, e.g. search_contacts")
@@ -168,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     _with_sandbox(call)
     stdio.set_defaults(run=run_stdio)
     http.set_defaults(run=run_http)
-    commands.choices["sandbox"].set_defaults(run=run_sandbox)
+    sandbox.set_defaults(run=run_sandbox)
     commands.choices["tools"].set_defaults(run=run_tools)
     call.set_defaults(run=run_call)
     return parser
@@ -187,23 +226,25 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # One INFO line per stateless request ("Terminating session: None") says nothing and costs throughput.
-    logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
+    # Lines that say nothing a reader needs: one per upstream request, per stateless HTTP request ("Terminating
+    # session: None"), and uvicorn's and the SDK's start/stop chatter (our startup line says what runs, and where).
+    quiet = ("httpx", "mcp.server.streamable_http", "mcp.server.streamable_http_manager", "uvicorn.error")
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(_argv(argv))
+    argv = _argv(argv)
+    args = build_parser(argv[0]).parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as exc:
-        configure_logging("ERROR")
-        sys.stderr.write(f"lava-crm-mcp: invalid configuration: {exc}\n")
+        sys.stderr.write(f"lava-crm-mcp: invalid configuration: {config_problems(exc)}\n")
         return 2
     configure_logging(settings.log_level)
     try:
         return int(args.run(args, settings))
-    except UsageError as exc:
+    except (UsageError, CannotServe) as exc:
         sys.stderr.write(f"lava-crm-mcp: {exc}\n")
         return 2
     except KeyboardInterrupt:
@@ -211,3 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `lava-crm-mcp tools | head`
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        if settings.log_level == "DEBUG":
+            raise
+        sys.stderr.write(
+            f"lava-crm-mcp: stopped by an unexpected {type(exc).__name__}: {exc} "
+            "(LAVA_CRM_LOG_LEVEL=DEBUG shows where)\n"
+        )
+        return 1

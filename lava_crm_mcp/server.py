@@ -23,7 +23,7 @@ from lava_crm_mcp.settings import Settings
 from lava_crm_mcp.tools import TOOLS
 from lava_crm_mcp.tools.confirm import Confirmations
 
-__all__ = ["build_server", "instructions", "serve_stdio"]
+__all__ = ["build_server", "instructions", "refusals", "serve_stdio"]
 
 
 def instructions(settings: Settings) -> str:
@@ -50,6 +50,11 @@ def confirmations(settings: Settings) -> Confirmations | None:
     return Confirmations(secret.get_secret_value().encode()) if secret is not None else Confirmations()
 
 
+def refusals(settings: Settings) -> dict[str, str]:
+    """The tools this configuration (mode, toolsets) disables, with the reason each is refused."""
+    return {tool.name: reason for tool in TOOLS if (reason := refusal(tool, settings.mode, settings.toolsets))}
+
+
 def build_server(settings: Settings, crm: CrmClient | None = None) -> Server[AppState]:
     """A new server; it owns a CrmClient made from `settings` unless one is given (tests, --sandbox)."""
     passthrough = settings.auth_mode == "passthrough"
@@ -63,8 +68,7 @@ def build_server(settings: Settings, crm: CrmClient | None = None) -> Server[App
         async with settings.crm_client(upstream) as client:
             yield AppState(client, passthrough)
 
-    refused = {tool.name: reason for tool in TOOLS if (reason := refusal(tool, settings.mode, settings.toolsets))}
-    tools = ToolServer(TOOLS, refused, confirmations(settings), settings.call_deadline)
+    tools = ToolServer(TOOLS, refusals(settings), confirmations(settings), settings.call_deadline)
     resources, prompts = ResourceServer(), PromptServer()
     return Server[AppState](
         "lava-crm-mcp",

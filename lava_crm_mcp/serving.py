@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import threading
 from types import FrameType
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -111,6 +112,7 @@ class DrainingServer(uvicorn.Server):
         if sig != signal.SIGTERM or self.delay <= 0 or self._stopping is not None:
             if self._stopping is not None:
                 self._stopping.cancel()
+            logger.info("%s: shutting down after the requests in flight", signal.Signals(sig).name)
             super().handle_exit(sig, frame)
             return
         logger.info("SIGTERM: /readyz answers 503; shutting down in %g s (send SIGTERM again to stop now)", self.delay)
@@ -119,11 +121,9 @@ class DrainingServer(uvicorn.Server):
         self._stopping.start()
 
 
-def build_uvicorn(service: HttpApp, settings: Settings, *, host: str, port: int) -> DrainingServer:
+def build_uvicorn(service: HttpApp, settings: Settings) -> DrainingServer:
     config = uvicorn.Config(
         service.asgi,
-        host=host,
-        port=port,
         http=request_deadline(settings.request_timeout),
         ws="none",
         log_config=None,
@@ -135,9 +135,10 @@ def build_uvicorn(service: HttpApp, settings: Settings, *, host: str, port: int)
     return DrainingServer(config, service.readiness, settings.shutdown_delay)
 
 
-def serve(service: HttpApp, settings: Settings, *, host: str, port: int) -> int:
-    """Run under uvicorn until SIGTERM/SIGINT, draining in-flight requests; 0 on a clean stop."""
-    server = build_uvicorn(service, settings, host=host, port=port)
+def serve(service: HttpApp, settings: Settings, sock: socket.socket) -> int:
+    """Run under uvicorn on the bound `sock` (listen.py) until SIGTERM/SIGINT, draining in-flight requests; 0 on a
+    clean stop."""
+    server = build_uvicorn(service, settings)
 
     def on_sigterm(signum: int, frame: object) -> None:
         # uvicorn drains on SIGTERM, then re-raises it to this handler, whose default would kill the process
@@ -146,5 +147,6 @@ def serve(service: HttpApp, settings: Settings, *, host: str, port: int) -> int:
             raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, on_sigterm)
-    server.run()
+    server.run(sockets=[sock])
+    logger.info("Stopped serving MCP")
     return 0 if server.started else 3  # 3: uvicorn could not start (as uvicorn.run() exits)

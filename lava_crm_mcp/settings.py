@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from lava_crm_mcp.crm import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, CrmClient, RetryPolicy, Upstream
 
-__all__ = ["TOOLSETS", "MissingCredentials", "Mode", "Settings"]
+__all__ = ["TOOLSETS", "MissingCredentials", "Mode", "Settings", "config_problems"]
 
 Mode = Literal["read-only", "no-delete", "full"]
 AuthMode = Literal["none", "tokens", "passthrough"]
@@ -29,6 +29,15 @@ class MissingCredentials(ValueError):
             "Lava's gateway) or LAVA_CRM_TOKEN (a CRM token; calls go straight to LAVA_CRM_BASE_URL), "
             "or run with --sandbox (or LAVA_CRM_SANDBOX=true) to try it on a local demo CRM with no credential."
         )
+
+
+def config_problems(exc: ValidationError) -> str:
+    """Settings errors in one line: each variable and what it should be (never the value: it may be a secret)."""
+    problems: list[str] = []
+    for error in exc.errors():
+        name = ".".join(map(str, error["loc"])) or "settings"
+        problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems) + " (README, Configuration, lists every variable)."
 
 
 def _split(value: object) -> object:
@@ -75,6 +84,15 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         """An empty variable (`LAVA_SECRET_KEY=`) is no credential, not an empty one."""
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_spelling(cls, value: object) -> object:
+        """`Read only`, `read_only`, `readonly` mean read-only (likewise no-delete); empty means the default."""
+        if not isinstance(value, str):
+            return value
+        spelled = "-".join(value.strip().lower().replace("_", " ").replace("-", " ").split())
+        return {"": "full", "readonly": "read-only", "nodelete": "no-delete"}.get(spelled, spelled)
 
     @field_validator("sandbox")
     @classmethod
@@ -149,6 +167,14 @@ class Settings(BaseSettings):
         if anonymous:
             return Upstream(self.base_url, SecretStr(""), gateway_url=self.gateway_url)
         raise MissingCredentials
+
+    def route(self) -> str:
+        """Where CRM calls go, for the startup line (never a credential)."""
+        if self.secret_key is not None:
+            return f"Lava gateway {self.gateway_url}"
+        if self.crm_token is not None:
+            return f"direct {self.base_url}"
+        return f"each caller's own Lava key, through {self.gateway_url}"
 
     def has_credentials(self) -> bool:
         return self.secret_key is not None or self.crm_token is not None

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from lava_crm_mcp.crm import CrmClient, Upstream
 from lava_crm_mcp.http_app import create_http_app
+from lava_crm_mcp.listen import listen
 from lava_crm_mcp.serving import build_uvicorn
 from lava_crm_mcp.settings import Settings
 
@@ -65,8 +66,9 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 def serving(settings: Settings, crm: FakeCrm) -> Iterator[httpx.Client]:
     """The HTTP app on a free loopback port, in a thread; a client for it. Stopped (bounded) on exit."""
     client = CrmClient(Upstream("https://crm.test", SecretStr("server-key")), transport=httpx.MockTransport(crm))
-    server = build_uvicorn(create_http_app(settings, client), settings, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = build_uvicorn(create_http_app(settings, client), settings)
+    sock = listen("127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + BOUND
@@ -74,7 +76,7 @@ def serving(settings: Settings, crm: FakeCrm) -> Iterator[httpx.Client]:
             assert thread.is_alive(), "the server stopped before it started"
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
+        port = sock.getsockname()[1]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             yield http
     finally:

@@ -112,4 +112,4 @@ def test_the_stdio_server_writes_nothing_but_json_rpc_to_stdout_and_exits_0_when
     assert "Ada" in replies[2]["result"]["content"][0]["text"]
     assert replies[3]["result"]["isError"] is True
     assert "move_deal_to_stage" in replies[3]["result"]["content"][0]["text"]
-    assert "Using the local sandbox CRM" in log  # the log went to stderr, not onto the wire
+    assert "MCP over stdio; CRM: sandbox" in log  # the startup line went to stderr, not onto the wire

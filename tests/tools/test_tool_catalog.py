@@ -56,6 +56,14 @@ async def test_a_mode_hides_the_tools_it_does_not_allow(connect: Connect, mode: 
 
 
 @pytest.mark.parametrize(
+    ("spelled", "mode"),
+    [("Read Only", "read-only"), ("readonly", "read-only"), ("no_delete", "no-delete"), (" ", "full"), ("", "full")],
+)
+def test_a_mode_may_be_spelled_loosely_or_left_empty(spelled: str, mode: str) -> None:
+    assert Settings(LAVA_CRM_MODE=spelled).mode == mode  # pyright: ignore[reportCallIssue]
+
+
+@pytest.mark.parametrize(
     ("mode", "tool", "arguments", "allows"),
     [
         ("read-only", "create_contact", {"first_name": "Ada", "last_name": "B"}, "allows read tools only"),
