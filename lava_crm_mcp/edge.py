@@ -1,75 +1,44 @@
-"""ASGI middleware at the edge of the HTTP app: access log, credential checks, method and body limits.
+"""ASGI middleware at the edge of the HTTP app: credential checks, method and body limits.
 
-From the outside in: `AccessLog` (one line per request, never its query string), `NoCredentialsInUrl` (400 for a
-credential in the query string), `BearerAuth` (401 without a good `Authorization` header), `PostOnly` (405 for
-anything but POST on stateless /mcp) and `BodyDeadline` (408/413 for a body that arrives too slowly or too big).
+From the outside in (after access.AccessLog and cors): `NoCredentialsInUrl` (400 for a credential in the query
+string), `NoOAuth` (404 for the OAuth discovery documents), `BearerAuth` (401 without a good `Authorization`
+header), `PostOnly` (405 for anything but POST on stateless /mcp) and `BodyDeadline` (408/413 for a body that
+arrives too slowly or too big).
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
 import re
-import time
 from collections.abc import Mapping, Sequence
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 import anyio
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AccessLog", "BearerAuth", "BodyDeadline", "NoCredentialsInUrl", "PostOnly", "json_error"]
+__all__ = [
+    "OAUTH_DISCOVERY",
+    "BearerAuth",
+    "BodyDeadline",
+    "NoCredentialsInUrl",
+    "NoOAuth",
+    "PostOnly",
+    "how_to_authenticate",
+    "is_oauth_discovery",
+    "json_error",
+]
 
-access_logger = logging.getLogger("lava_crm_mcp.access")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# The discovery documents of OAuth 2.0 (RFC 9728, RFC 8414) and OpenID Connect, all answered 404 by NoOAuth.
+OAUTH_DISCOVERY = frozenset({"oauth-protected-resource", "oauth-authorization-server", "openid-configuration"})
 CREDENTIAL_NAME = re.compile(r"token|key|secret|passw|auth|credential|bearer|jwt|signature")
 
 
 def json_error(status: int, error: str, detail: str, headers: Mapping[str, str] | None = None) -> Response:
     body = json.dumps({"error": error, "detail": detail})
     return Response(body, status_code=status, media_type="application/json", headers=headers)
-
-
-class AccessLog:
-    """One line per request to `lava_crm_mcp.access`: client, method, path (never the query), status, duration.
-
-    The line is written just before the last byte of the answer is sent (so it is in the log when the client has
-    the answer), or when the app ends without answering (status "-").
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status: int | None = None
-        logged = False
-
-        async def logging_send(message: Message) -> None:
-            nonlocal status, logged
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body", False) and not logged:
-                logged = True
-                _log_request(scope, status, started)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, logging_send)
-        finally:
-            if not logged:
-                _log_request(scope, status, started)
-
-
-def _log_request(scope: Scope, status: int | None, started: float) -> None:
-    client = "{}:{}".format(*scope["client"]) if scope.get("client") else "-"
-    method, path, version = scope["method"], quote(scope["path"]), scope["http_version"]
-    elapsed = (time.perf_counter() - started) * 1000
-    access_logger.info('%s - "%s %s HTTP/%s" %s %.0f ms', client, method, path, version, status or "-", elapsed)
 
 
 class NoCredentialsInUrl:
@@ -92,38 +61,87 @@ def _names_a_credential(query: bytes) -> bool:
 
 
 class BearerAuth:
-    """/mcp needs `Authorization: Bearer …` — a configured token, or (passthrough) any key."""
+    """/mcp needs `Authorization: Bearer …` — a configured token, or (passthrough) any key — else a 401 that says so.
+
+    The challenge names no `resource_metadata` and the OAuth discovery documents do not exist (`NoOAuth`), so an MCP
+    client reports the missing token instead of starting an OAuth sign-in.
+    """
 
     def __init__(self, app: ASGIApp, *, tokens: Sequence[str], passthrough: bool) -> None:
         self.app = app
         self.tokens = [token.encode() for token in tokens]
         self.passthrough = passthrough
 
-    def _allowed(self, scope: Scope) -> bool:
+    def _token(self, scope: Scope) -> bytes | None:
+        """The bearer token sent, b"" for a malformed or ambiguous header, None for no header."""
         raw: list[tuple[bytes, bytes]] = scope.get("headers") or []
         headers = [value for name, value in raw if name == b"authorization"]
-        if len(headers) != 1:  # none, or an ambiguous pair that later readers might resolve differently
-            return False
+        if not headers:
+            return None
+        if len(headers) != 1:  # an ambiguous pair that later readers might resolve differently
+            return b""
         scheme, _, token = headers[0].partition(b" ")
-        token = token.strip()
-        if scheme.lower() != b"bearer" or not token:
+        return token.strip() if scheme.lower() == b"bearer" else b""
+
+    def _allowed(self, token: bytes | None) -> bool:
+        if not token:
             return False
-        if self.passthrough:
-            return True
-        return any(hmac.compare_digest(token, known) for known in self.tokens)
+        return self.passthrough or any(hmac.compare_digest(token, known) for known in self.tokens)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or self._allowed(scope):
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        what = "your Lava key" if self.passthrough else "a token from LAVA_MCP_AUTH_TOKENS"
-        refusal = json_error(
-            401,
-            "unauthorized",
-            f"Send 'Authorization: Bearer <{what}>'.",
-            {"WWW-Authenticate": 'Bearer realm="lava-crm-mcp"'},
+        token = self._token(scope)
+        if self._allowed(token):
+            await self.app(scope, receive, send)
+            return
+        await _refusal(token is None, passthrough=self.passthrough)(scope, receive, send)
+
+
+def how_to_authenticate(*, passthrough: bool) -> str:
+    """What a client must send, for a 401 or a 404 where it looked for OAuth."""
+    if passthrough:
+        return (
+            "This server requires your Lava key as a bearer token: send 'Authorization: Bearer <your Lava secret "
+            "key>' with every request (each caller uses its own key). There is no OAuth sign-in."
         )
-        await refusal(scope, receive, send)
+    return (
+        "This server requires a bearer token: send 'Authorization: Bearer <token>' with every request. Tokens are "
+        "issued by the operator of this server, who sets them in LAVA_MCP_AUTH_TOKENS; there is no OAuth sign-in."
+    )
+
+
+def _refusal(missing: bool, *, passthrough: bool) -> Response:
+    """401: no credential (RFC 6750: a bare challenge), or one that is malformed or not accepted (invalid_token)."""
+    problem = "No bearer token was sent." if missing else "The bearer token sent was not accepted."
+    challenge = 'Bearer realm="lava-crm-mcp"' + ("" if missing else ', error="invalid_token"')
+    error = "bearer token required" if missing else "bearer token not accepted"
+    detail = f"{problem} {how_to_authenticate(passthrough=passthrough)}"
+    return json_error(401, error, detail, {"WWW-Authenticate": challenge})
+
+
+class NoOAuth:
+    """404 (JSON, no auth needed) for the OAuth and OpenID discovery documents: this server offers no OAuth.
+
+    MCP clients fetch them after a 401; a 401 there too would make them start an OAuth sign-in they cannot finish.
+    """
+
+    def __init__(self, app: ASGIApp, *, detail: str) -> None:
+        self.app = app
+        self.detail = detail
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_oauth_discovery(scope["path"]):
+            await json_error(404, "no OAuth", self.detail)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def is_oauth_discovery(path: str) -> bool:
+    """`/.well-known/<document>`, also path-suffixed (`…/<document>/mcp`) or path-prefixed (`/mcp/.well-known/…`)."""
+    _, found, document = path.partition("/.well-known/")
+    return bool(found) and document.partition("/")[0] in OAUTH_DISCOVERY
 
 
 class PostOnly:

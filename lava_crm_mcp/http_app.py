@@ -1,4 +1,4 @@
-"""The streamable-HTTP deployment: /mcp behind the edge middleware (edge.py), plus /healthz and /readyz."""
+"""The streamable-HTTP deployment: /mcp behind the edge middleware (access.py, cors.py, edge.py), plus probes."""
 
 from __future__ import annotations
 
@@ -14,13 +14,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from lava_crm_mcp.access import AccessLog, RpcPeek
+from lava_crm_mcp.cors import Cors
 from lava_crm_mcp.crm import CrmClient
-from lava_crm_mcp.edge import AccessLog, BearerAuth, BodyDeadline, NoCredentialsInUrl, PostOnly
+from lava_crm_mcp.edge import BearerAuth, BodyDeadline, NoCredentialsInUrl, NoOAuth, PostOnly, how_to_authenticate
 from lava_crm_mcp.readiness import Readiness
 from lava_crm_mcp.server import build_server
 from lava_crm_mcp.settings import Settings
 
-__all__ = ["LOOPBACK_HOSTS", "MCP_PATH", "HttpApp", "create_http_app", "is_loopback", "transport_security"]
+__all__ = [
+    "LOOPBACK_HOSTS",
+    "MCP_PATH",
+    "HttpApp",
+    "allowed_origins",
+    "create_http_app",
+    "is_loopback",
+    "transport_security",
+]
 
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 MCP_PATH = "/mcp"
@@ -35,10 +45,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_origins(settings: Settings) -> list[str]:
+    """Browser origins that may call /mcp (and get CORS headers): loopback pages on any port plus the configured."""
+    return [f"http://{host}" for host in LOOPBACK_HOSTS] + list(settings.allowed_origins)
+
+
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """DNS-rebinding protection: loopback names plus the configured hosts and origins; nothing else."""
     hosts = [*LOOPBACK_HOSTS, *settings.allowed_hosts]
-    origins = [f"http://{host}" for host in LOOPBACK_HOSTS] + list(settings.allowed_origins)
+    origins = allowed_origins(settings)
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
@@ -88,11 +103,15 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
 
 
 def _edge(app: ASGIApp, settings: Settings, *, stateful: bool) -> ASGIApp:
-    """The middleware of edge.py around `app`, innermost first."""
-    app = BodyDeadline(app, seconds=settings.request_timeout, limit=settings.max_body_bytes)
+    """The middleware of edge.py, cors.py and access.py around `app`, innermost first."""
+    app = BodyDeadline(RpcPeek(app), seconds=settings.request_timeout, limit=settings.max_body_bytes)
     if not stateful:
         app = PostOnly(app, path=MCP_PATH)
+    passthrough = settings.auth_mode == "passthrough"
     if settings.auth_mode != "none":
         tokens = [token.get_secret_value() for token in settings.auth_tokens]
-        app = BearerAuth(app, tokens=tokens, passthrough=settings.auth_mode == "passthrough")
-    return AccessLog(NoCredentialsInUrl(app))
+        app = BearerAuth(app, tokens=tokens, passthrough=passthrough)
+    no_oauth = "This server needs no credential." if settings.auth_mode == "none" else ""
+    app = NoOAuth(app, detail=no_oauth or how_to_authenticate(passthrough=passthrough))
+    app = Cors(NoCredentialsInUrl(app), origins=allowed_origins(settings), stateful=stateful)
+    return AccessLog(app, rpc_path=MCP_PATH)
