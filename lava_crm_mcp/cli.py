@@ -8,16 +8,19 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import anyio
 import httpx
 from pydantic import SecretStr, ValidationError
 
 from lava_crm_mcp import __version__
-from lava_crm_mcp.crm import CrmClient, Upstream
+from lava_crm_mcp.crm.upstream import Upstream
 from lava_crm_mcp.listen import CannotServe, listen
 from lava_crm_mcp.settings import MissingCredentials, Settings, config_problems
+
+if TYPE_CHECKING:
+    from lava_crm_mcp.crm import CrmClient
 
 __all__ = ["main"]
 
@@ -79,10 +82,10 @@ def _local(settings: Settings) -> Settings:
 
 
 def _banner(transport: str, settings: Settings, crm: str) -> str:
+    from lava_crm_mcp.catalog import catalog
     from lava_crm_mcp.server import refusals
-    from lava_crm_mcp.tools import TOOLS
 
-    enabled = len(TOOLS) - len(refusals(settings))
+    enabled = len(catalog().tools) - len(refusals(settings))
     return f"lava-crm-mcp {__version__}: MCP over {transport}; CRM: {crm}; mode {settings.mode}, {enabled} tools"
 
 

@@ -6,25 +6,37 @@ The SDK hands every handler a `ServerRequestContext`: its `lifespan_context` is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import ServerRequestContext
 from pydantic import SecretStr
 
-from lava_crm_mcp.crm import CrmClient
-from lava_crm_mcp.tools import ToolFailure
+if TYPE_CHECKING:
+    from lava_crm_mcp.crm import CrmClient
 
 __all__ = ["AppState", "crm_for"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class AppState:
-    """What the lifespan yields: one pooled CRM client, and whether callers bring their own key."""
+    """What the lifespan yields: the CRM client, made on first use (a server that only lists its tools reads and
+    builds nothing of the CRM adapter), and whether callers bring their own key."""
 
-    crm: CrmClient
+    make: Callable[[], CrmClient]
     passthrough: bool = False
+    _crm: CrmClient | None = field(default=None, init=False)
+
+    @property
+    def crm(self) -> CrmClient:
+        if self._crm is None:
+            self._crm = self.make()
+        return self._crm
+
+    async def aclose(self) -> None:
+        if self._crm is not None:
+            await self._crm.aclose()
 
 
 def _bearer(headers: Mapping[str, str] | None) -> str | None:
@@ -40,5 +52,7 @@ def crm_for(ctx: ServerRequestContext[AppState, Any]) -> CrmClient:
         return state.crm
     token = _bearer(getattr(ctx.request, "headers", None))
     if token is None:
+        from lava_crm_mcp.tools import ToolFailure
+
         raise ToolFailure("This server uses each caller's own Lava key: send it as 'Authorization: Bearer <key>'.")
     return state.crm.with_credential(SecretStr(token))

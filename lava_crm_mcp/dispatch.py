@@ -109,12 +109,8 @@ class ToolServer:
     ) -> None:
         self.enabled = {spec.name: spec for spec in tools if spec.name not in refused}
         self.refused = dict(refused)
-        self.listing = [sdk_tool(spec) for spec in self.enabled.values()]
         self.confirmations = confirmations
         self.deadline = deadline
-
-    async def list_tools(self, ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=self.listing)
 
     async def call_tool(self, ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
         name = params.name

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Protocol
 
 from lava_crm_mcp.settings import Mode
-from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Tier, ToolSpec
+from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
-__all__ = ["MODE_TIERS", "refusal"]
+__all__ = ["MODE_TIERS", "Governed", "refusal"]
+
+
+class Governed(Protocol):
+    """What the policy reads of a tool (a ToolSpec, or its entry in the catalog)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def tier(self) -> Tier: ...
+    @property
+    def toolset(self) -> str: ...
+
 
 MODE_TIERS: dict[Mode, frozenset[Tier]] = {
     "read-only": frozenset({READ}),
@@ -17,7 +29,7 @@ MODE_TIERS: dict[Mode, frozenset[Tier]] = {
 }
 
 
-def refusal(tool: ToolSpec[Any], mode: Mode, toolsets: Iterable[str]) -> str | None:
+def refusal(tool: Governed, mode: Mode, toolsets: Iterable[str]) -> str | None:
     """Why this tool is off under the policy, or None when it is on."""
     if tool.tier not in MODE_TIERS[mode]:
         return (

@@ -8,22 +8,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
-from mcp import stdio_server
-from mcp.server import Server
+from mcp import stdio_server, types
+from mcp.server import Server, ServerRequestContext
 
 from lava_crm_mcp import __version__
+from lava_crm_mcp.catalog import catalog
 from lava_crm_mcp.context import AppState
-from lava_crm_mcp.crm import CrmClient
-from lava_crm_mcp.dispatch import ToolServer
 from lava_crm_mcp.policy import refusal
-from lava_crm_mcp.prompts import PromptServer
-from lava_crm_mcp.resources import ResourceServer
 from lava_crm_mcp.settings import Settings
-from lava_crm_mcp.tools import TOOLS
-from lava_crm_mcp.tools.confirm import Confirmations
 
-__all__ = ["build_server", "instructions", "refusals", "serve_stdio"]
+if TYPE_CHECKING:
+    from lava_crm_mcp.crm import CrmClient
+    from lava_crm_mcp.dispatch import ToolServer
+    from lava_crm_mcp.prompts import PromptServer
+    from lava_crm_mcp.resources import ResourceServer
+    from lava_crm_mcp.tools.confirm import Confirmations
+
+__all__ = ["Handlers", "build_server", "instructions", "refusals", "serve_stdio"]
+
+Context = ServerRequestContext[AppState, Any]
 
 
 def instructions(settings: Settings) -> str:
@@ -44,6 +49,8 @@ Errors say what was wrong and what to call next."""
 
 def confirmations(settings: Settings) -> Confirmations | None:
     """Delete tokens signed with the configured secret (shared by replicas), else with one made for this server."""
+    from lava_crm_mcp.tools.confirm import Confirmations
+
     if not settings.confirm_deletes:
         return None
     secret = settings.confirm_secret
@@ -52,37 +59,88 @@ def confirmations(settings: Settings) -> Confirmations | None:
 
 def refusals(settings: Settings) -> dict[str, str]:
     """The tools this configuration (mode, toolsets) disables, with the reason each is refused."""
-    return {tool.name: reason for tool in TOOLS if (reason := refusal(tool, settings.mode, settings.toolsets))}
+    tools = catalog().tools
+    return {tool.name: reason for tool in tools if (reason := refusal(tool, settings.mode, settings.toolsets))}
+
+
+class Handlers:
+    """What the SDK calls. Lists are answered from the catalog (catalog.py); the first call, read or prompt builds
+    the tools, resources and prompts behind them, once per server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.refused = refusals(settings)
+        self._served: tuple[ToolServer, ResourceServer, PromptServer] | None = None
+
+    def served(self) -> tuple[ToolServer, ResourceServer, PromptServer]:
+        if self._served is None:
+            from lava_crm_mcp.dispatch import ToolServer
+            from lava_crm_mcp.prompts import PromptServer
+            from lava_crm_mcp.resources import ResourceServer
+            from lava_crm_mcp.tools import TOOLS
+
+            settings = self.settings
+            tools = ToolServer(TOOLS, self.refused, confirmations(settings), settings.call_deadline)
+            self._served = tools, ResourceServer(), PromptServer()
+        return self._served
+
+    async def list_tools(self, ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[item.tool for item in catalog().tools if item.name not in self.refused])
+
+    async def call_tool(self, ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
+        return await self.served()[0].call_tool(ctx, params)
+
+    async def list_resources(
+        self, ctx: Context, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=list(catalog().resources))
+
+    async def list_templates(
+        self, ctx: Context, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=list(catalog().templates))
+
+    async def read_resource(self, ctx: Context, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        return await self.served()[1].read_resource(ctx, params)
+
+    async def list_prompts(self, ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=list(catalog().prompts))
+
+    async def get_prompt(self, ctx: Context, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        return await self.served()[2].get_prompt(ctx, params)
 
 
 def build_server(settings: Settings, crm: CrmClient | None = None) -> Server[AppState]:
-    """A new server; it owns a CrmClient made from `settings` unless one is given (tests, --sandbox)."""
+    """A new server; it owns a CrmClient made from `settings` (on first use) unless one is given (tests, --sandbox)."""
     passthrough = settings.auth_mode == "passthrough"
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncGenerator[AppState]:
         if crm is not None:
-            yield AppState(crm, passthrough)
+            given = crm  # the caller's: used as it is, closed by the caller
+            yield AppState(lambda: given, passthrough)
             return
-        upstream = settings.upstream(anonymous=passthrough)
-        async with settings.crm_client(upstream) as client:
-            yield AppState(client, passthrough)
+        upstream = settings.upstream(anonymous=passthrough)  # no credential: fail at start, not on the first call
+        state = AppState(lambda: settings.crm_client(upstream), passthrough)
+        try:
+            yield state
+        finally:
+            await state.aclose()
 
-    tools = ToolServer(TOOLS, refusals(settings), confirmations(settings), settings.call_deadline)
-    resources, prompts = ResourceServer(), PromptServer()
+    handlers = Handlers(settings)
     return Server[AppState](
         "lava-crm-mcp",
         version=__version__,
         title="Lava CRM",
         instructions=instructions(settings),
         lifespan=lifespan,
-        on_list_tools=tools.list_tools,
-        on_call_tool=tools.call_tool,
-        on_list_resources=resources.list_resources,
-        on_list_resource_templates=resources.list_templates,
-        on_read_resource=resources.read_resource,
-        on_list_prompts=prompts.list_prompts,
-        on_get_prompt=prompts.get_prompt,
+        on_list_tools=handlers.list_tools,
+        on_call_tool=handlers.call_tool,
+        on_list_resources=handlers.list_resources,
+        on_list_resource_templates=handlers.list_templates,
+        on_read_resource=handlers.read_resource,
+        on_list_prompts=handlers.list_prompts,
+        on_get_prompt=handlers.get_prompt,
     )
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from lava_crm_mcp.crm import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, CrmClient, RetryPolicy, Upstream
+from lava_crm_mcp.crm.retry import RetryPolicy
+from lava_crm_mcp.crm.upstream import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, Upstream
+
+if TYPE_CHECKING:
+    import httpx
+
+    from lava_crm_mcp.crm import CrmClient
 
 __all__ = ["TOOLSETS", "MissingCredentials", "Mode", "Settings", "config_problems"]
 
@@ -145,6 +150,8 @@ class Settings(BaseSettings):
 
     def crm_client(self, upstream: Upstream, transport: httpx.AsyncBaseTransport | None = None) -> CrmClient:
         """A CRM client with this configuration's timeouts, retries, size cap and clock."""
+        from lava_crm_mcp.crm.client import CrmClient
+
         return CrmClient(
             upstream,
             transport=transport,

@@ -1,6 +1,13 @@
-"""The CRM adapter: the one place that talks HTTP to Lava CRM. It never imports mcp."""
+"""The CRM adapter: the one place that talks HTTP to Lava CRM. It never imports mcp.
 
-from lava_crm_mcp.crm.client import CrmClient
+The light part (errors, retry policy, upstream route) is imported at once; the client, models and noun table are
+loaded on first use, so that listing the catalog builds none of them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from lava_crm_mcp.crm.errors import (
     CrmAuthError,
     CrmConflict,
@@ -16,10 +23,14 @@ from lava_crm_mcp.crm.errors import (
     UnknownPipeline,
     UnknownStage,
 )
-from lava_crm_mcp.crm.models import Board, Created, Opportunity, Page, Pipeline, Stage, StageMove
-from lava_crm_mcp.crm.resources import RESOURCES, ResourceSpec
 from lava_crm_mcp.crm.retry import RetryPolicy
 from lava_crm_mcp.crm.upstream import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, Upstream
+from lava_crm_mcp.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from lava_crm_mcp.crm.client import CrmClient
+    from lava_crm_mcp.crm.models import Board, Created, Opportunity, Page, Pipeline, Stage, StageMove
+    from lava_crm_mcp.crm.resources import RESOURCES, ResourceSpec
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -50,3 +61,11 @@ __all__ = [
     "UnknownStage",
     "Upstream",
 ]
+
+_HOMES = {
+    "CrmClient": "client",
+    **dict.fromkeys(("Board", "Created", "Opportunity", "Page", "Pipeline", "Stage", "StageMove"), "models"),
+    **dict.fromkeys(("RESOURCES", "ResourceSpec"), "resources"),
+}
+
+__getattr__ = lazy_names(__name__, _HOMES, globals())

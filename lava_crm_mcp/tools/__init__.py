@@ -1,19 +1,22 @@
-"""The MCP tool surface: one flat inventory of every tool, each named literally, with its tier and toolset.
+"""The MCP tool surface: one flat inventory of every tool (`inventory.py`), each named literally, with its tier and
+toolset.
 
 The record tools are built from the noun table (`crm/resources.py`); the pipeline tools are plain functions in
-`tools/pipelines.py`. Nothing here knows the MCP protocol: `server.py` serves this inventory.
+`tools/pipelines.py`. Nothing here knows the MCP protocol: `server.py` serves this inventory. The names below are
+loaded on first use, so that a light submodule (`tiers`) can be imported without building every tool.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from lava_crm_mcp.crm.resources import ACCOUNTS, CASES, CONTACTS, INVOICES, LEADS, OPPORTUNITIES, TASKS
-from lava_crm_mcp.tools._shared import DESTRUCTIVE, READ, WRITE, Tier, ToolArgs, ToolFailure, ToolSpec, translate
-from lava_crm_mcp.tools.pipelines import PIPELINE_TOOLS
-from lava_crm_mcp.tools.records import create_tool, delete_tool, get_tool, search_tool, update_tool
-from lava_crm_mcp.tools.render import Result
-from lava_crm_mcp.tools.workflows import CONVERT_LEAD, LOG_ACTIVITY
+from lava_crm_mcp.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from lava_crm_mcp.tools._shared import ToolArgs, ToolFailure, ToolSpec, translate
+    from lava_crm_mcp.tools.inventory import TOOLS
+    from lava_crm_mcp.tools.render import Result
+    from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
 __all__ = [
     "DESTRUCTIVE",
@@ -28,43 +31,11 @@ __all__ = [
     "translate",
 ]
 
-TOOLS: tuple[ToolSpec[Any], ...] = (
-    search_tool("search_contacts", CONTACTS),
-    get_tool("get_contact", CONTACTS),
-    create_tool("create_contact", CONTACTS),
-    update_tool("update_contact", CONTACTS),
-    delete_tool("delete_contact", CONTACTS),
-    search_tool("search_accounts", ACCOUNTS),
-    get_tool("get_account", ACCOUNTS),
-    create_tool("create_account", ACCOUNTS),
-    update_tool("update_account", ACCOUNTS),
-    delete_tool("delete_account", ACCOUNTS),
-    search_tool("search_leads", LEADS),
-    get_tool("get_lead", LEADS),
-    create_tool("create_lead", LEADS),
-    update_tool("update_lead", LEADS),
-    delete_tool("delete_lead", LEADS),
-    CONVERT_LEAD,
-    search_tool("search_deals", OPPORTUNITIES),
-    get_tool("get_deal", OPPORTUNITIES),
-    create_tool("create_deal", OPPORTUNITIES),
-    update_tool("update_deal", OPPORTUNITIES),
-    delete_tool("delete_deal", OPPORTUNITIES),
-    search_tool("search_tasks", TASKS),
-    get_tool("get_task", TASKS),
-    create_tool("create_task", TASKS),
-    update_tool("update_task", TASKS),
-    delete_tool("delete_task", TASKS),
-    LOG_ACTIVITY,
-    search_tool("search_cases", CASES),
-    get_tool("get_case", CASES),
-    create_tool("create_case", CASES),
-    update_tool("update_case", CASES),
-    delete_tool("delete_case", CASES),
-    search_tool("search_invoices", INVOICES),
-    get_tool("get_invoice", INVOICES),
-    create_tool("create_invoice", INVOICES),
-    update_tool("update_invoice", INVOICES),
-    delete_tool("delete_invoice", INVOICES),
-    *PIPELINE_TOOLS,
-)
+_HOMES = {
+    "TOOLS": "inventory",
+    "Result": "render",
+    **dict.fromkeys(("DESTRUCTIVE", "READ", "WRITE", "Tier"), "tiers"),
+    **dict.fromkeys(("ToolArgs", "ToolFailure", "ToolSpec", "translate"), "_shared"),
+}
+
+__getattr__ = lazy_names(__name__, _HOMES, globals())

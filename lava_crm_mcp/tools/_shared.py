@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -12,6 +12,7 @@ from lava_crm_mcp.crm import CrmClient, CrmError, CrmOutcomeUnknown, CrmRateLimi
 from lava_crm_mcp.crm.errors import CrmAuthError, CrmNotFound
 from lava_crm_mcp.crm.inputs import EMAIL_PATTERN
 from lava_crm_mcp.tools.render import Result
+from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
 __all__ = [
     "CUSTOMER_TEXT",
@@ -34,10 +35,6 @@ __all__ = [
     "translate",
 ]
 
-Tier = Literal["read", "write", "destructive"]
-READ: Tier = "read"
-WRITE: Tier = "write"
-DESTRUCTIVE: Tier = "destructive"
 
 # Ids are checked against ID_PATTERN (at most 64 characters) by the adapter before any request, with a message
 # saying what a valid id is; keeping ~60 copies of the pattern and bound out of what the model reads.

@@ -1,0 +1,57 @@
+"""catalog.json is the live inventory, written down: listing answers from it without building any tool."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from lava_crm_mcp.catalog import PATH, catalog, live
+
+REGENERATE = "python -m lava_crm_mcp.catalog"
+
+
+def test_the_catalog_file_is_what_the_live_inventory_makes() -> None:
+    written = json.loads(PATH.read_text(encoding="utf-8"))
+    assert written == live(), f"catalog.json is stale: run `{REGENERATE}` and review the diff"
+
+
+def test_the_catalog_holds_every_tool_with_its_tier_and_toolset() -> None:
+    tools = catalog().tools
+    assert len(tools) == 44
+    assert {item.tier for item in tools} == {"read", "write", "destructive"}
+    assert all(item.toolset for item in tools)
+    assert [resource.name for resource in catalog().resources] == ["pipelines", "board"]
+    assert [prompt.name for prompt in catalog().prompts] == ["pipeline_review", "log_follow_up"]
+
+
+LIST_ONLY = textwrap.dedent(
+    """
+    import sys
+    import anyio
+    from mcp import Client
+    from lava_crm_mcp.server import build_server
+    from lava_crm_mcp.settings import Settings
+
+    async def main() -> None:
+        async with Client(build_server(Settings(crm_token="t", base_url="http://127.0.0.1:9"))) as client:
+            tools = (await client.list_tools()).tools
+            await client.list_resources()
+            await client.list_prompts()
+            print(len(tools), "lava_crm_mcp.tools.inventory" in sys.modules, "lava_crm_mcp.crm.client" in sys.modules)
+            result = await client.get_prompt("pipeline_review", {})
+            print(bool(result.messages), "lava_crm_mcp.tools.inventory" in sys.modules)
+
+    anyio.run(main)
+    """
+)
+
+
+def test_listing_builds_no_tool_and_the_first_use_builds_them() -> None:
+    env = {"PATH": "/usr/bin:/bin"}
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", LIST_ONLY], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["44 False False", "True True"]
