@@ -63,13 +63,13 @@ cp -R lava_crm_mcp pyproject.toml README.md LICENSE .mcpbignore "$stage/"
 grep -E '^(package size|unpacked size|total files|ignored)' "$work/pack.log"
 
 # --- 2. contents -------------------------------------------------------------------------------------------------
-step "contents: only what the server needs, and all of the package"
+step "contents: only what the server needs, and all of the package (code and its catalog.json)"
 python - "$bundle" <<'PY'
 import json, pathlib, sys, zipfile
 
 names = set(zipfile.ZipFile(sys.argv[1]).namelist())
 top = {"manifest.json", "pyproject.toml", "README.md", "LICENSE"} | ({"icon.png"} if pathlib.Path("manifests/mcpb/icon.png").exists() else set())
-package = {p.as_posix() for p in pathlib.Path("lava_crm_mcp").rglob("*.py")}
+package = {p.as_posix() for p in pathlib.Path("lava_crm_mcp").rglob("*") if p.suffix in (".py", ".json")}
 extra, missing = sorted(names - top - package), sorted((top | package) - names)
 assert not extra, f"the bundle holds files the server does not need: {extra}"
 assert not missing, f"the bundle lacks: {missing}"
