@@ -127,4 +127,29 @@ assert not any("secret" in r for r in kust["resources"]), "the example Secret mu
 print(f"ok: kustomization.yaml lists {len(kust['resources'])} existing resources")
 PY
 
+step "the OAuth overlay (manifests/kubernetes-oauth): its patch names the base's container and the OAuth settings"
+python - "$root/manifests/kubernetes-oauth" <<'PY'
+import os, sys, yaml
+overlay = sys.argv[1]
+kust = yaml.safe_load(open(os.path.join(overlay, "kustomization.yaml")))
+assert kust["resources"] == ["../kubernetes"], kust["resources"]
+patch = yaml.safe_load(open(os.path.join(overlay, kust["patches"][0]["path"])))
+base = yaml.safe_load(open(os.path.join(overlay, "..", "kubernetes", "deployment.yaml")))
+name = lambda d: d["spec"]["template"]["spec"]["containers"][0]["name"]
+assert name(patch) == name(base), "the patch must name the base's container"
+env = {e["name"]: e for e in patch["spec"]["template"]["spec"]["containers"][0]["env"]}
+assert env["LAVA_MCP_AUTH"]["value"] == "oauth"
+assert {"LAVA_MCP_OAUTH_ISSUER", "LAVA_MCP_RESOURCE_URL"} <= set(env), sorted(env)
+print(f"ok: overlay sets {len(env)} variables on container {name(patch)!r}")
+PY
+if command -v kubectl >/dev/null; then
+  rendered="$(mktemp)"
+  timeout 60 kubectl kustomize "$root/manifests/kubernetes-oauth" >"$rendered"
+  kubernetes-validate --strict "$rendered"
+  grep -q "LAVA_MCP_AUTH_TOKENS" "$rendered" && { echo "the OAuth overlay still sets LAVA_MCP_AUTH_TOKENS" >&2; exit 1; }
+  rm -f "$rendered"
+else
+  echo "(kubectl not installed: the overlay was checked, not rendered)"
+fi
+
 step "manifests: all checks passed in $((SECONDS - t0)) s"

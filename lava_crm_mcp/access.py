@@ -26,6 +26,7 @@ __all__ = ["AccessLog", "RpcPeek"]
 
 access_logger = logging.getLogger("lava_crm_mcp.access")
 NOTE = "lava_crm_mcp.rpc"  # the scope key under which AccessLog hands RpcPeek the note to fill
+SAFE_IDENTITY = re.compile(r"[A-Za-z0-9_.@+|:-]{1,128}")  # OAuth subjects and client ids in the access line
 SAFE_NAME = re.compile(r"[A-Za-z0-9_./:-]{1,128}")  # MCP method and tool names; anything else is logged as "?"
 
 
@@ -84,7 +85,24 @@ def _log_request(scope: Scope, status: int | None, started: float, note: RpcNote
     method, path, version = scope["method"], quote(scope["path"]), scope["http_version"]
     rpc = note.fields() if note is not None else ""
     elapsed = (time.perf_counter() - started) * 1000
-    access_logger.info('%s - "%s %s HTTP/%s" %s%s %.1f ms', client, method, path, version, status or "-", rpc, elapsed)
+    caller = _caller(scope)
+    access_logger.info(
+        '%s %s "%s %s HTTP/%s" %s%s %.1f ms', client, caller, method, path, version, status or "-", rpc, elapsed
+    )
+
+
+def _caller(scope: Scope) -> str:
+    """Who called, with OAuth: `sub=<subject>,client=<client id>` of the verified token (never the token); else -."""
+    token = getattr(scope.get("user"), "access_token", None)
+    subject, client = getattr(token, "subject", None), getattr(token, "client_id", None)
+    if not (subject or client):
+        return "-"
+    return f"sub={_identity(subject)},client={_identity(client)}"
+
+
+def _identity(value: object) -> str:
+    """A subject or client id fit for a log line (e.g. `auth0|64f1`, `ada@example.com`); "?" if it is anything else."""
+    return value if isinstance(value, str) and SAFE_IDENTITY.fullmatch(value) else "-" if not value else "?"
 
 
 class RpcPeek:

@@ -110,6 +110,8 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
         )
     if settings.auth_mode == "tokens" and not settings.auth_tokens:
         raise UsageError("LAVA_MCP_AUTH=tokens needs LAVA_MCP_AUTH_TOKENS (comma-separated bearer tokens).")
+    if settings.auth_mode == "oauth" and (problem := settings.oauth_problem()):
+        raise UsageError(problem)
     crm, described = _crm(args, settings)
     sock = listen(args.host, args.port)  # a port in use fails here, in one line, before anything says "serving"
     crm = crm or settings.crm_client(settings.upstream(anonymous=settings.auth_mode == "passthrough"))

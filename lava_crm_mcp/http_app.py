@@ -18,6 +18,7 @@ from lava_crm_mcp.access import AccessLog, RpcPeek
 from lava_crm_mcp.cors import Cors
 from lava_crm_mcp.crm import CrmClient
 from lava_crm_mcp.edge import BearerAuth, BodyDeadline, NoCredentialsInUrl, NoOAuth, PostOnly, how_to_authenticate
+from lava_crm_mcp.oauth import OAuthConfig, ResourceMetadata, TokenCheck, auth_settings
 from lava_crm_mcp.readiness import Readiness
 from lava_crm_mcp.server import build_server
 from lava_crm_mcp.settings import Settings
@@ -83,6 +84,7 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
     """The app for `lava-crm-mcp http`; it owns `crm` and closes it on shutdown."""
     readiness = Readiness(crm)
     probes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(readiness), methods=["GET"])]
+    check = TokenCheck(OAuthConfig.of(settings)) if settings.auth_mode == "oauth" else None
     app: Starlette = build_server(settings, crm=crm).streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=not stateful,
@@ -90,13 +92,19 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
         transport_security=transport_security(settings),
         max_request_body_size=settings.max_body_bytes,
         custom_starlette_routes=probes,
+        auth=auth_settings(settings) if check is not None else None,
+        token_verifier=check,
     )
     sessions = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(inner: Starlette) -> AsyncGenerator[None]:
         async with crm, sessions(inner), readiness.serving():
-            yield
+            try:
+                yield
+            finally:
+                if check is not None:
+                    await check.aclose()
 
     app.router.lifespan_context = lifespan
     return HttpApp(_edge(app, settings, stateful=stateful), readiness)
@@ -108,10 +116,13 @@ def _edge(app: ASGIApp, settings: Settings, *, stateful: bool) -> ASGIApp:
     if not stateful:
         app = PostOnly(app, path=MCP_PATH)
     passthrough = settings.auth_mode == "passthrough"
-    if settings.auth_mode != "none":
-        tokens = [token.get_secret_value() for token in settings.auth_tokens]
-        app = BearerAuth(app, tokens=tokens, passthrough=passthrough)
-    no_oauth = "This server needs no credential." if settings.auth_mode == "none" else ""
-    app = NoOAuth(app, detail=no_oauth or how_to_authenticate(passthrough=passthrough))
+    if settings.auth_mode == "oauth":  # the SDK checks tokens (RequireAuthMiddleware); discovery is served
+        app = ResourceMetadata(app, settings)
+    else:
+        if settings.auth_mode != "none":
+            tokens = [token.get_secret_value() for token in settings.auth_tokens]
+            app = BearerAuth(app, tokens=tokens, passthrough=passthrough)
+        no_oauth = "This server needs no credential." if settings.auth_mode == "none" else ""
+        app = NoOAuth(app, detail=no_oauth or how_to_authenticate(passthrough=passthrough))
     app = Cors(NoCredentialsInUrl(app), origins=allowed_origins(settings), stateful=stateful)
     return AccessLog(app, rpc_path=MCP_PATH)

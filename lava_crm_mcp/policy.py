@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol
 
 from lava_crm_mcp.settings import Mode
 from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
-__all__ = ["MODE_TIERS", "Governed", "refusal"]
+__all__ = ["MODE_TIERS", "Governed", "refusal", "scope_refusal"]
 
 
 class Governed(Protocol):
@@ -43,3 +43,13 @@ def refusal(tool: Governed, mode: Mode, toolsets: Iterable[str]) -> str | None:
             f"{','.join(enabled)})."
         )
     return None
+
+
+def scope_refusal(tool: Governed, granted: Collection[str] | None, needed: Mapping[Tier, str]) -> str | None:
+    """Why the caller's OAuth token may not use this tool (None: it may, or no OAuth token is in play)."""
+    if granted is None or needed[tool.tier] in granted:
+        return None
+    return (
+        f"{tool.name} needs the OAuth scope {needed[tool.tier]!r}, which this access token does not carry; "
+        "sign in again asking for that scope, or ask your administrator to grant it."
+    )

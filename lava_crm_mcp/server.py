@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from mcp import stdio_server, types
 from mcp.server import Server, ServerRequestContext
+from mcp.server.auth.middleware.auth_context import get_access_token
 
 from lava_crm_mcp import __version__
 from lava_crm_mcp.catalog import catalog
 from lava_crm_mcp.context import AppState
-from lava_crm_mcp.policy import refusal
+from lava_crm_mcp.policy import refusal, scope_refusal
 from lava_crm_mcp.settings import Settings
+from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
 if TYPE_CHECKING:
     from lava_crm_mcp.crm import CrmClient
@@ -70,6 +72,11 @@ class Handlers:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.refused = refusals(settings)
+        self.needed: dict[Tier, str] = {
+            READ: settings.scope_read,
+            WRITE: settings.scope_write,
+            DESTRUCTIVE: settings.scope_delete,
+        }
         self._served: tuple[ToolServer, ResourceServer, PromptServer] | None = None
 
     def served(self) -> tuple[ToolServer, ResourceServer, PromptServer]:
@@ -85,10 +92,20 @@ class Handlers:
         return self._served
 
     async def list_tools(self, ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[item.tool for item in catalog().tools if item.name not in self.refused])
+        """The enabled tools this caller's token allows (with OAuth, its scopes decide which tiers it sees)."""
+        granted = _granted_scopes()
+        tools = [item.tool for item in catalog().tools if item.name not in self.refused]
+        return types.ListToolsResult(tools=[tool for tool in tools if self._scope_refusal(tool.name, granted) is None])
 
     async def call_tool(self, ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
+        refused = self._scope_refusal(params.name, _granted_scopes())
+        if refused is not None:
+            return types.CallToolResult(content=[types.TextContent(type="text", text=refused)], is_error=True)
         return await self.served()[0].call_tool(ctx, params)
+
+    def _scope_refusal(self, name: str, granted: list[str] | None) -> str | None:
+        listed = next((item for item in catalog().tools if item.name == name), None)
+        return scope_refusal(listed, granted, self.needed) if listed is not None else None
 
     async def list_resources(
         self, ctx: Context, params: types.PaginatedRequestParams | None
@@ -108,6 +125,12 @@ class Handlers:
 
     async def get_prompt(self, ctx: Context, params: types.GetPromptRequestParams) -> types.GetPromptResult:
         return await self.served()[2].get_prompt(ctx, params)
+
+
+def _granted_scopes() -> list[str] | None:
+    """The scopes of the caller's OAuth access token; None without one (stdio, static tokens, no auth)."""
+    token = get_access_token()
+    return None if token is None else token.scopes
 
 
 def build_server(settings: Settings, crm: CrmClient | None = None) -> Server[AppState]:

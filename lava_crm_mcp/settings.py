@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -13,16 +14,16 @@ from lava_crm_mcp.crm.retry import RetryPolicy
 from lava_crm_mcp.crm.upstream import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, Upstream
 
 if TYPE_CHECKING:
-    import httpx
-
     from lava_crm_mcp.crm import CrmClient
 
 __all__ = ["TOOLSETS", "MissingCredentials", "Mode", "Settings", "config_problems"]
 
 Mode = Literal["read-only", "no-delete", "full"]
-AuthMode = Literal["none", "tokens", "passthrough"]
+AuthMode = Literal["none", "tokens", "passthrough", "oauth"]
 TOOLSETS = ("contacts", "accounts", "leads", "deals", "tasks", "cases", "invoices", "pipelines")
 CommaList = Annotated[tuple[str, ...], NoDecode]
+# Signature algorithms a token may use: public-key only (never "none", never HMAC, whose key a verifier would share).
+ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
 class MissingCredentials(ValueError):
@@ -83,8 +84,19 @@ class Settings(BaseSettings):
     confirm_deletes: bool = Field(default=True, validation_alias="LAVA_CRM_CONFIRM_DELETES")
     confirm_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_SECRET")
     sandbox: str | None = Field(default=None, validation_alias="LAVA_CRM_SANDBOX")
+    oauth_issuer: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_ISSUER")
+    resource_url: str | None = Field(default=None, validation_alias="LAVA_MCP_RESOURCE_URL")
+    oauth_jwks_url: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_JWKS_URL")
+    oauth_introspection_url: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_INTROSPECTION_URL")
+    oauth_client_id: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_CLIENT_ID")
+    oauth_client_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_CLIENT_SECRET")
+    oauth_clock_skew: float = Field(default=60.0, ge=0, le=600, validation_alias="LAVA_MCP_OAUTH_CLOCK_SKEW")
+    oauth_algorithms: CommaList = Field(default=ASYMMETRIC, validation_alias="LAVA_MCP_OAUTH_ALGORITHMS")
+    scope_read: str = Field(default="lava-crm:read", min_length=1, validation_alias="LAVA_MCP_SCOPE_READ")
+    scope_write: str = Field(default="lava-crm:write", min_length=1, validation_alias="LAVA_MCP_SCOPE_WRITE")
+    scope_delete: str = Field(default="lava-crm:delete", min_length=1, validation_alias="LAVA_MCP_SCOPE_DELETE")
 
-    @field_validator("secret_key", "crm_token", "confirm_secret")
+    @field_validator("secret_key", "crm_token", "confirm_secret", "oauth_client_secret")
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         """An empty variable (`LAVA_SECRET_KEY=`) is no credential, not an empty one."""
@@ -117,7 +129,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Paris") from None
         return value
 
-    @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
+    @field_validator("oauth_algorithms")
+    @classmethod
+    def _public_key_algorithms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        refused = sorted(set(value) - set(ASYMMETRIC))
+        if refused:
+            raise ValueError(f"{', '.join(refused)} not accepted (public-key algorithms only): {', '.join(ASYMMETRIC)}")
+        return value or ASYMMETRIC
+
+    @field_validator("toolsets", "allowed_hosts", "allowed_origins", "oauth_algorithms", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split(value)
@@ -182,6 +202,22 @@ class Settings(BaseSettings):
         if self.crm_token is not None:
             return f"direct {self.base_url}"
         return f"each caller's own Lava key, through {self.gateway_url}"
+
+    def oauth_problem(self) -> str | None:
+        """What LAVA_MCP_AUTH=oauth lacks or gets wrong, in one sentence; None when it is ready."""
+        named = {"LAVA_MCP_OAUTH_ISSUER": self.oauth_issuer, "LAVA_MCP_RESOURCE_URL": self.resource_url}
+        named |= {"LAVA_MCP_OAUTH_JWKS_URL": self.oauth_jwks_url}
+        named |= {"LAVA_MCP_OAUTH_INTROSPECTION_URL": self.oauth_introspection_url}
+        for name, url in named.items():
+            if url is None:
+                if name in ("LAVA_MCP_OAUTH_ISSUER", "LAVA_MCP_RESOURCE_URL"):
+                    return f"LAVA_MCP_AUTH=oauth needs {name} (see the README, Remote connector)."
+                continue
+            parts = httpx.URL(url)
+            local = parts.host in ("127.0.0.1", "localhost", "::1")
+            if parts.scheme != "https" and not (parts.scheme == "http" and local):
+                return f"{name} must be an https URL (http only on loopback), not {url!r}."
+        return None
 
     def has_credentials(self) -> bool:
         return self.secret_key is not None or self.crm_token is not None

@@ -54,7 +54,8 @@ def test_no_module_is_longer_than_about_three_hundred_lines() -> None:
 
 # What the SDK documents as its public surface (the pages of modelcontextprotocol/python-sdk `docs/` that use them):
 # low-level server (advanced/low-level-server.md), testing (get-started/testing.md), client transports
-# (client/transports.md), DNS-rebinding protection (guides/dns-rebinding-protection.md), and `mcp.types`, the wire
+# (client/transports.md), DNS-rebinding protection (guides/dns-rebinding-protection.md), authorization
+# (run/authorization.md), and `mcp.types`, the wire
 # types namespace. Anything else (`mcp.server.mcpserver.utilities`, `mcp.shared`, …) may change in a 2.x release.
 DOCUMENTED: dict[str, set[str] | None] = {
     "mcp": {"Client", "ClientSession", "MCPError", "StdioServerParameters", "stdio_client", "stdio_server", "types"},
@@ -62,6 +63,11 @@ DOCUMENTED: dict[str, set[str] | None] = {
     "mcp.server": {"Server", "ServerRequestContext"},
     "mcp.server.transport_security": {"TransportSecuritySettings"},
     "mcp.client.streamable_http": {"streamable_http_client"},
+    # authorization for a resource server (run/authorization.md): the verifier protocol, its token, the settings, and
+    # the caller's token inside a handler
+    "mcp.server.auth.provider": {"AccessToken", "TokenVerifier"},
+    "mcp.server.auth.settings": {"AuthSettings"},
+    "mcp.server.auth.middleware.auth_context": {"get_access_token"},
 }
 ROOT = PACKAGE.parent
 

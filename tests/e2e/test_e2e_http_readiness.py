@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from in_thread import running
 from pydantic import SecretStr
 
 from lava_crm_mcp.crm import CrmClient, Upstream
 from lava_crm_mcp.http_app import create_http_app
-from lava_crm_mcp.listen import listen
 from lava_crm_mcp.serving import build_uvicorn
 from lava_crm_mcp.settings import Settings
 
@@ -66,22 +65,11 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 def serving(settings: Settings, crm: FakeCrm) -> Iterator[httpx.Client]:
     """The HTTP app on a free loopback port, in a thread; a client for it. Stopped (bounded) on exit."""
     client = CrmClient(Upstream("https://crm.test", SecretStr("server-key")), transport=httpx.MockTransport(crm))
-    server = build_uvicorn(create_http_app(settings, client), settings)
-    sock = listen("127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + BOUND
-        while not server.started:
-            assert thread.is_alive(), "the server stopped before it started"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        port = sock.getsockname()[1]
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            yield http
-    finally:
-        server.should_exit = True
-        thread.join(BOUND)
+    with (
+        running(build_uvicorn(create_http_app(settings, client), settings)) as url,
+        httpx.Client(base_url=url, timeout=10) as http,
+    ):
+        yield http
 
 
 def settled(http: httpx.Client) -> dict[str, Any]:

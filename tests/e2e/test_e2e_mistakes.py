@@ -74,3 +74,26 @@ def test_an_unknown_option(cli: Cli) -> None:
     line = one_line(cli("http", "--prot", "8000"))
     assert "unrecognized arguments: --prot 8000" in line
     assert "--help" in line
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({}, "LAVA_MCP_AUTH=oauth needs LAVA_MCP_OAUTH_ISSUER"),
+        ({"LAVA_MCP_OAUTH_ISSUER": "https://auth.example.com"}, "LAVA_MCP_AUTH=oauth needs LAVA_MCP_RESOURCE_URL"),
+        (
+            {
+                "LAVA_MCP_OAUTH_ISSUER": "http://auth.example.com",
+                "LAVA_MCP_RESOURCE_URL": "https://mcp.example.com/mcp",
+            },
+            "LAVA_MCP_OAUTH_ISSUER must be an https URL (http only on loopback)",
+        ),
+        (
+            {"LAVA_MCP_OAUTH_ISSUER": "https://auth.example.com", "LAVA_MCP_OAUTH_ALGORITHMS": "RS256,HS256"},
+            "LAVA_MCP_OAUTH_ALGORITHMS: HS256 not accepted (public-key algorithms only)",
+        ),
+    ],
+)
+def test_an_incomplete_oauth_setup(cli: Cli, tmp_path: Path, env: dict[str, str], says: str) -> None:
+    line = one_line(cli("http", "--sandbox", str(tmp_path / "s"), env={"LAVA_MCP_AUTH": "oauth", **env}))
+    assert says in line
