@@ -85,7 +85,7 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
     readiness = Readiness(crm)
     probes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(readiness), methods=["GET"])]
     check = TokenCheck(OAuthConfig.of(settings)) if settings.auth_mode == "oauth" else None
-    app: Starlette = build_server(settings, crm=crm).streamable_http_app(
+    app: Starlette = build_server(settings, crm=crm, eager=True).streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=not stateful,
         stateless_http=not stateful,

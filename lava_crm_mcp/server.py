@@ -133,8 +133,11 @@ def _granted_scopes() -> list[str] | None:
     return None if token is None else token.scopes
 
 
-def build_server(settings: Settings, crm: CrmClient | None = None) -> Server[AppState]:
-    """A new server; it owns a CrmClient made from `settings` (on first use) unless one is given (tests, --sandbox)."""
+def build_server(settings: Settings, crm: CrmClient | None = None, *, eager: bool = False) -> Server[AppState]:
+    """A new server; it owns a CrmClient made from `settings` (on first use) unless one is given (tests, --sandbox).
+
+    `eager` builds the tools now rather than on the first call: for a long-running HTTP replica, where no host waits
+    on its start but every first caller would wait on the build."""
     passthrough = settings.auth_mode == "passthrough"
 
     @asynccontextmanager
@@ -151,6 +154,8 @@ def build_server(settings: Settings, crm: CrmClient | None = None) -> Server[App
             await state.aclose()
 
     handlers = Handlers(settings)
+    if eager:
+        handlers.served()
     return Server[AppState](
         "lava-crm-mcp",
         version=__version__,

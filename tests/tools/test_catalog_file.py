@@ -10,6 +10,7 @@ import textwrap
 from lava_crm_mcp.catalog import PATH, catalog, live
 
 REGENERATE = "python -m lava_crm_mcp.catalog"
+ENV = {"PATH": "/usr/bin:/bin"}  # no LAVA_* variable of the developer's shell
 
 
 def test_the_catalog_file_is_what_the_live_inventory_makes() -> None:
@@ -49,9 +50,29 @@ LIST_ONLY = textwrap.dedent(
 
 
 def test_listing_builds_no_tool_and_the_first_use_builds_them() -> None:
-    env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", LIST_ONLY], capture_output=True, text=True, timeout=60, check=False, env=env
+        [sys.executable, "-c", LIST_ONLY], capture_output=True, text=True, timeout=60, check=False, env=ENV
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["44 False False", "True True"]
+
+
+HTTP_EAGER = textwrap.dedent(
+    """
+    import sys
+    from lava_crm_mcp.http_app import create_http_app
+    from lava_crm_mcp.settings import Settings
+
+    settings = Settings(crm_token="t", base_url="http://127.0.0.1:9")
+    create_http_app(settings, settings.crm_client(settings.upstream()))
+    print("lava_crm_mcp.tools.inventory" in sys.modules)
+    """
+)
+
+
+def test_an_http_replica_builds_the_tools_at_start_so_no_first_caller_waits() -> None:
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", HTTP_EAGER], capture_output=True, text=True, timeout=60, check=False, env=ENV
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
