@@ -86,6 +86,7 @@ class TokenCheck:
         self.config = config
         self._http = http or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
         self._metadata: dict[str, Any] | None = None
+        self._metadata_failed_at = float("-inf")
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = anyio.Lock()
@@ -145,19 +146,22 @@ class TokenCheck:
         self._keys = {key.key_id: key for key in keys if key.key_id and key.public_key_use in (None, "sig")}
 
     async def metadata(self) -> dict[str, Any]:
-        """The authorization server's metadata, read once; its `issuer` must be the configured one (RFC 8414)."""
-        if self._metadata is None:
-            for url in discovery_urls(self.config.issuer):
-                response = await self._http.get(url)
-                if response.status_code == 200:
-                    found = cast(dict[str, Any], response.json())
-                    if found.get("issuer") != self.config.issuer:
-                        raise Refused(f"{url} names issuer {found.get('issuer')!r}, not {self.config.issuer!r}")
-                    self._metadata = found
-                    break
-            else:
-                raise Refused(f"no authorization server metadata at {' or '.join(discovery_urls(self.config.issuer))}")
-        return self._metadata
+        """The authorization server's metadata, read once; its `issuer` must be the configured one (RFC 8414). After
+        a failed read, tokens that need it are refused for `REFETCH_SECONDS` without asking again."""
+        if self._metadata is not None:
+            return self._metadata
+        if time.monotonic() - self._metadata_failed_at < REFETCH_SECONDS:
+            raise Refused("the authorization server's metadata could not be read a moment ago")
+        self._metadata_failed_at = time.monotonic()
+        for url in discovery_urls(self.config.issuer):
+            response = await self._http.get(url)
+            if response.status_code == 200:
+                found = cast(dict[str, Any], response.json())
+                if found.get("issuer") != self.config.issuer:
+                    raise Refused(f"{url} names issuer {found.get('issuer')!r}, not {self.config.issuer!r}")
+                self._metadata = found
+                return found
+        raise Refused(f"no authorization server metadata at {' or '.join(discovery_urls(self.config.issuer))}")
 
     async def _introspect(self, token: str) -> dict[str, Any]:
         config = self.config

@@ -170,6 +170,20 @@ async def test_metadata_naming_another_issuer_is_refused(check: TokenCheck, serv
     assert await check.verify_token(server.token()) is None
 
 
+async def test_unreadable_metadata_is_not_asked_for_again_by_every_token(server: AuthServer) -> None:
+    asked: list[str] = []
+
+    def down(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(503)
+
+    config = OAuthConfig(ISSUER, RESOURCE, ALGORITHMS, skew=30, client=("rs", "rs-secret"))
+    check = TokenCheck(config, httpx.AsyncClient(transport=httpx.MockTransport(down)))
+    for _ in range(50):
+        assert await check.verify_token("opaque-token") is None
+    assert len(asked) == 2  # one read of each discovery URL, then nothing for the refetch window
+
+
 async def test_an_opaque_token_is_introspected(check: TokenCheck, server: AuthServer) -> None:
     server.metadata["introspection_endpoint"] = f"{ISSUER}/introspect"
     assert await check.verify_token("opaque-token-1") is None  # inactive
