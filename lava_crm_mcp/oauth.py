@@ -90,7 +90,6 @@ class TokenCheck:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = anyio.Lock()
-        self.jwks_fetches = 0
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
@@ -136,7 +135,6 @@ class TokenCheck:
 
     async def _fetch_keys(self) -> None:
         self._fetched_at = time.monotonic()
-        self.jwks_fetches += 1
         url = self.config.jwks_url or str((await self.metadata()).get("jwks_uri") or "")
         if not url:
             raise Refused("the authorization server's metadata names no jwks_uri")

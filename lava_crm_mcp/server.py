@@ -72,6 +72,7 @@ class Handlers:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.refused = refusals(settings)
+        self.listed = {item.name: item for item in catalog().tools}
         self.needed: dict[Tier, str] = {
             READ: settings.scope_read,
             WRITE: settings.scope_write,
@@ -94,18 +95,19 @@ class Handlers:
     async def list_tools(self, ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         """The enabled tools this caller's token allows (with OAuth, its scopes decide which tiers it sees)."""
         granted = _granted_scopes()
-        tools = [item.tool for item in catalog().tools if item.name not in self.refused]
-        return types.ListToolsResult(tools=[tool for tool in tools if self._scope_refusal(tool.name, granted) is None])
+        allowed = [
+            item.tool
+            for item in catalog().tools
+            if item.name not in self.refused and scope_refusal(item, granted, self.needed) is None
+        ]
+        return types.ListToolsResult(tools=allowed)
 
     async def call_tool(self, ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
-        refused = self._scope_refusal(params.name, _granted_scopes())
+        listed = self.listed.get(params.name)
+        refused = scope_refusal(listed, _granted_scopes(), self.needed) if listed is not None else None
         if refused is not None:
             return types.CallToolResult(content=[types.TextContent(type="text", text=refused)], is_error=True)
         return await self.served()[0].call_tool(ctx, params)
-
-    def _scope_refusal(self, name: str, granted: list[str] | None) -> str | None:
-        listed = next((item for item in catalog().tools if item.name == name), None)
-        return scope_refusal(listed, granted, self.needed) if listed is not None else None
 
     async def list_resources(
         self, ctx: Context, params: types.PaginatedRequestParams | None

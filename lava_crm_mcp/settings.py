@@ -37,6 +37,10 @@ class MissingCredentials(ValueError):
         )
 
 
+def _loopback(url: httpx.URL) -> bool:
+    return url.host in ("127.0.0.1", "localhost", "::1")
+
+
 def config_problems(exc: ValidationError) -> str:
     """Settings errors in one line: each variable and what it should be (never the value: it may be a secret)."""
     problems: list[str] = []
@@ -205,17 +209,15 @@ class Settings(BaseSettings):
 
     def oauth_problem(self) -> str | None:
         """What LAVA_MCP_AUTH=oauth lacks or gets wrong, in one sentence; None when it is ready."""
-        named = {"LAVA_MCP_OAUTH_ISSUER": self.oauth_issuer, "LAVA_MCP_RESOURCE_URL": self.resource_url}
-        named |= {"LAVA_MCP_OAUTH_JWKS_URL": self.oauth_jwks_url}
-        named |= {"LAVA_MCP_OAUTH_INTROSPECTION_URL": self.oauth_introspection_url}
-        for name, url in named.items():
-            if url is None:
-                if name in ("LAVA_MCP_OAUTH_ISSUER", "LAVA_MCP_RESOURCE_URL"):
-                    return f"LAVA_MCP_AUTH=oauth needs {name} (see the README, Remote connector)."
-                continue
-            parts = httpx.URL(url)
-            local = parts.host in ("127.0.0.1", "localhost", "::1")
-            if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        required = {"LAVA_MCP_OAUTH_ISSUER": self.oauth_issuer, "LAVA_MCP_RESOURCE_URL": self.resource_url}
+        missing = [name for name, url in required.items() if url is None]
+        if missing:
+            return f"LAVA_MCP_AUTH=oauth needs {missing[0]} (see the README, Remote connector)."
+        optional = {"LAVA_MCP_OAUTH_JWKS_URL": self.oauth_jwks_url}
+        optional |= {"LAVA_MCP_OAUTH_INTROSPECTION_URL": self.oauth_introspection_url}
+        for name, url in (required | optional).items():
+            parts = httpx.URL(url) if url is not None else None
+            if parts is not None and parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts)):
                 return f"{name} must be an https URL (http only on loopback), not {url!r}."
         return None
 

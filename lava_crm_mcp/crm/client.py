@@ -126,7 +126,10 @@ class CrmClient:
     ) -> list[Found[Any]]:
         """Several searches of `path` sharing the `shared` filters, each adding filters and an order. When all the
         records they share fit in one read (at most WHOLE_READ), that one read serves them all: each is filtered,
-        ordered and counted here. Otherwise each is one search, side by side."""
+        ordered and counted here. Otherwise (or for a single search) each is one search, side by side."""
+        if len(variants) == 1:
+            ((filters, sort),) = variants
+            return [await self.search(path, filters={**shared, **filters}, sort=sort, limit=limit)]
         whole = await self.search(path, filters=shared, limit=WHOLE_READ)
         if whole.next is not None or whole.repeated or whole.stopped_early:
             found: list[Found[Any]] = [Found() for _ in variants]

@@ -115,7 +115,7 @@ class Plan:
         if not self.text:
             return True
         values = [str(field_value(record, name) or "").casefold() for name in self.search_fields]
-        return all(any(word in value for value in values) for word in words(self.text or ""))
+        return all(any(word in value for value in values) for word in words(self.text))
 
     def key(self, record: Record) -> tuple[bool, Any]:
         """Sort key with missing values last in either direction."""

@@ -46,13 +46,8 @@ class RelatedLists(BaseModel):
         found: dict[str, Related[Any]] = {}
 
         async def group_of(items: list[RelatedSpec]) -> None:
-            path, via = items[0].path, items[0].via
             variants = [(item.preset, item.sort) for item in items]
-            if len(items) == 1:
-                only = items[0]
-                hits = [await crm.search(path, filters={via: record_id, **only.preset}, sort=only.sort, limit=SHOWN)]
-            else:
-                hits = await crm.search_each(path, {via: record_id}, variants, SHOWN)
+            hits = await crm.search_each(items[0].path, {items[0].via: record_id}, variants, SHOWN)
             for item, found_here in zip(items, hits, strict=True):
                 found[_key(item)] = await _related(crm, item, record_id, found_here)
 
