@@ -92,11 +92,15 @@ def later(seconds: int) -> int:
     return int(time.time()) + seconds
 
 
+class Seconds(int):
+    """A time claim given as seconds from the moment the test runs (never from when pytest collected it)."""
+
+
 @pytest.mark.parametrize(
     "claims",
     [
-        {"exp": later(-120)},  # expired beyond the 30 s skew
-        {"nbf": later(120)},  # not yet valid
+        {"exp": Seconds(-120)},  # expired beyond the 30 s skew
+        {"nbf": Seconds(120)},  # not yet valid
         {"iss": "https://evil.example.com"},
         {"aud": "https://other-mcp.example.com/mcp"},
         {"exp": None},  # no expiry at all
@@ -105,7 +109,8 @@ def later(seconds: int) -> int:
     ids=["expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "no-exp", "no-aud"],
 )
 async def test_a_token_with_a_bad_claim_is_refused(check: TokenCheck, server: AuthServer, claims: Any) -> None:
-    assert await check.verify_token(server.token(**claims)) is None
+    timed = {name: later(value) if isinstance(value, Seconds) else value for name, value in claims.items()}
+    assert await check.verify_token(server.token(**timed)) is None
 
 
 async def test_expiry_within_the_clock_skew_is_accepted(check: TokenCheck, server: AuthServer) -> None:
