@@ -34,11 +34,11 @@ async def main(runs: int) -> None:
     app = create_app(seed="demo")
     crm = CrmClient(Upstream("http://sandbox", SecretStr(SANDBOX_TOKEN)), transport=httpx.ASGITransport(app=app))
     async with crm:
-        contact = (await crm.contacts.list()).items[0].id
-        deal = (await crm.opportunities.list()).items[0].id
-        await timed("contacts.get (detail GET)", runs, lambda: crm.contacts.get(contact))
-        await timed("opportunities.get (detail GET)", runs, lambda: crm.opportunities.get(deal))
-        await timed("contacts.list (20 rows)", runs // 5, lambda: crm.contacts.list())
+        contact = (await crm.records("contacts").list()).items[0].id
+        deal = (await crm.records("opportunities").list()).items[0].id
+        await timed("contacts.get (detail GET)", runs, lambda: crm.records("contacts").get(contact))
+        await timed("opportunities.get (detail GET)", runs, lambda: crm.records("opportunities").get(deal))
+        await timed("contacts.list (20 rows)", runs // 5, lambda: crm.records("contacts").list())
         await timed("pipelines.board (default)", runs // 5, lambda: crm.pipelines.board())
 
 

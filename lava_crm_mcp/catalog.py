@@ -44,6 +44,11 @@ class Catalog:
     templates: tuple[types.ResourceTemplate, ...]
     prompts: tuple[types.Prompt, ...]
 
+    @property
+    def toolsets(self) -> tuple[str, ...]:
+        """The toolsets, in the order their first tool is listed (one per noun of the noun table, and pipelines)."""
+        return tuple(dict.fromkeys(item.toolset for item in self.tools))
+
 
 @functools.cache
 def catalog() -> Catalog:

@@ -30,14 +30,14 @@ MODE_TIERS: dict[Mode, frozenset[Tier]] = {
 
 
 def refusal(tool: Governed, mode: Mode, toolsets: Iterable[str]) -> str | None:
-    """Why this tool is off under the policy, or None when it is on."""
+    """Why this tool is off under the policy (`toolsets` empty: all are enabled), or None when it is on."""
     if tool.tier not in MODE_TIERS[mode]:
         return (
             f"{tool.name} is disabled: this server runs in {mode} mode (LAVA_CRM_MODE), which allows "
             f"{', '.join(sorted(MODE_TIERS[mode]))} tools only."
         )
     enabled = tuple(toolsets)
-    if tool.toolset not in enabled:
+    if enabled and tool.toolset not in enabled:
         return (
             f"{tool.name} is disabled: its toolset {tool.toolset!r} is not enabled (LAVA_CRM_TOOLSETS="
             f"{','.join(enabled)})."

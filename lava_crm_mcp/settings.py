@@ -16,11 +16,10 @@ from lava_crm_mcp.crm.upstream import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, Ups
 if TYPE_CHECKING:
     from lava_crm_mcp.crm import CrmClient
 
-__all__ = ["TOOLSETS", "MissingCredentials", "Mode", "Settings", "config_problems"]
+__all__ = ["MissingCredentials", "Mode", "Settings", "config_problems"]
 
 Mode = Literal["read-only", "no-delete", "full"]
 AuthMode = Literal["none", "tokens", "passthrough", "oauth"]
-TOOLSETS = ("contacts", "accounts", "leads", "deals", "tasks", "cases", "invoices", "pipelines")
 CommaList = Annotated[tuple[str, ...], NoDecode]
 # Signature algorithms a token may use: public-key only (never "none", never HMAC, whose key a verifier would share).
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -72,7 +71,8 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=4, ge=1, le=10, validation_alias="LAVA_CRM_MAX_ATTEMPTS")
     max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=65_536, validation_alias="LAVA_CRM_MAX_RESPONSE_BYTES")
     mode: Mode = Field(default="full", validation_alias="LAVA_CRM_MODE")
-    toolsets: CommaList = Field(default=TOOLSETS, validation_alias="LAVA_CRM_TOOLSETS")
+    toolsets: CommaList = Field(default=(), validation_alias="LAVA_CRM_TOOLSETS")
+    """The toolsets enabled; empty: all of them."""
     auth: AuthMode | None = Field(default=None, validation_alias="LAVA_MCP_AUTH")
     auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(default=(), validation_alias="LAVA_MCP_AUTH_TOKENS")
     allowed_hosts: CommaList = Field(default=(), validation_alias="LAVA_MCP_ALLOWED_HOSTS")
@@ -154,10 +154,13 @@ class Settings(BaseSettings):
     @field_validator("toolsets")
     @classmethod
     def _known_toolsets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(value) - set(TOOLSETS))
+        from lava_crm_mcp.catalog import catalog
+
+        known = catalog().toolsets
+        unknown = sorted(set(value) - set(known))
         if unknown:
-            raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; valid: {', '.join(TOOLSETS)}")
-        return value or TOOLSETS
+            raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; valid: {', '.join(known)}")
+        return value
 
     @property
     def auth_mode(self) -> AuthMode:

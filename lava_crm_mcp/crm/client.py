@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 
 import anyio
 import httpx
@@ -78,18 +78,15 @@ class CrmClient:
         self._retry = retry or RetryPolicy()
         self._exchange = Exchange(self._http, upstream, self._retry, max_bytes)
         self.labels = Labels(self.shared.names, self.scope, self._name_of)
-        self.contacts = Records(resources.CONTACTS, self._request, self.labels)
-        self.accounts = Records(resources.ACCOUNTS, self._request, self.labels)
-        self.leads = Records(resources.LEADS, self._request, self.labels)
-        self.opportunities = Records(resources.OPPORTUNITIES, self._request, self.labels)
-        self.tasks = Records(resources.TASKS, self._request, self.labels)
-        self.cases = Records(resources.CASES, self._request, self.labels)
-        self.invoices = Records(resources.INVOICES, self._request, self.labels)
-        self.pipelines = Pipelines(self._request, self.opportunities, self.shared.pipelines, self.scope)
+        self._records: dict[str, Records[Any, Any, Any]] = {
+            spec.path: Records(spec, self._request, self.labels) for spec in resources.RESOURCES
+        }
+        deals = self.records(resources.OPPORTUNITIES.path)
+        self.pipelines = Pipelines(self._request, deals, self.shared.pipelines, self.scope)
 
     def records(self, path: str) -> Records[Any, Any, Any]:
-        """The accessor for a resource by its URL segment ("contacts", "opportunities", …)."""
-        return cast(Records[Any, Any, Any], getattr(self, path))
+        """The accessor for a resource of the noun table by its URL segment ("contacts", "opportunities", …)."""
+        return self._records[path]
 
     def with_credential(self, credential: SecretStr) -> CrmClient:
         """A view that calls with another credential, sharing this client's connection pool and caches."""

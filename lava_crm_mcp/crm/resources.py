@@ -309,7 +309,7 @@ INVOICES = ResourceSpec(
     count_paths=(("invoices_count",),),
 )
 
-RESOURCES = (CONTACTS, ACCOUNTS, LEADS, OPPORTUNITIES, TASKS, CASES, INVOICES)
+RESOURCES: tuple[ResourceSpec[Any, Any, Any], ...] = (CONTACTS, ACCOUNTS, LEADS, OPPORTUNITIES, TASKS, CASES, INVOICES)
 BY_PATH: Mapping[str, ResourceSpec[Any, Any, Any]] = {spec.path: spec for spec in RESOURCES}
 
 

@@ -1,18 +1,16 @@
 """The search/get/create/update/delete tools of the seven record nouns, built from the noun table.
 
-The inventory (`tools/__init__.py`) names each tool literally, e.g. `search_tool("search_deals", OPPORTUNITIES)`.
+Each noun gets `search_<plural>`, `get_<noun>`, `create_<noun>`, `update_<noun>` and `delete_<noun>` (`record_tools`),
+named from its entry in the noun table; the inventory (`tools/inventory.py`) lists them for every noun.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, create_model
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, CrmNotFound, ResourceSpec, Stage
-from lava_crm_mcp.crm.filters import Window
-from lava_crm_mcp.crm.search import Found
 from lava_crm_mcp.tools._shared import (
     CUSTOMER_TEXT,
     DESTRUCTIVE,
@@ -22,7 +20,7 @@ from lava_crm_mcp.tools._shared import (
     ToolSpec,
     next_call,
 )
-from lava_crm_mcp.tools.arguments import BodyArgs, IdArgs, SearchArgs, body_args, id_args, search_args
+from lava_crm_mcp.tools.arguments import BodyArgs, IdArgs, body_args, id_args
 from lava_crm_mcp.tools.deletes import DeleteResult, impact
 from lava_crm_mcp.tools.edits import (
     apply_members,
@@ -34,92 +32,11 @@ from lava_crm_mcp.tools.edits import (
     with_list_edits,
 )
 from lava_crm_mcp.tools.related import RelatedLists, alongside, related_lists
-from lava_crm_mcp.tools.render import Created, RecordResult, SearchPage, table
-from lava_crm_mcp.tools.views import View, unreadable_note, view
+from lava_crm_mcp.tools.render import Created, RecordResult
+from lava_crm_mcp.tools.searching import search_tool
+from lava_crm_mcp.tools.views import View, view
 
-__all__ = ["create_tool", "delete_tool", "get_tool", "search_tool", "update_tool"]
-
-
-def _note(found: Found[Any]) -> str | None:
-    notes: list[str] = []
-    if found.ignored:
-        notes.append(f"The CRM did not apply {', '.join(found.ignored)}; each row was checked here")
-    if found.local:
-        notes.append(f"{', '.join(found.local)} checked here, not by the CRM")
-    if found.sorted_here:
-        notes.append(f"The CRM ignored the order; sorted here among the {found.scanned} records read")
-    if found.stopped_early:
-        notes.append(f"Stopped after reading {found.scanned} records ({found.pages} pages): more may match")
-    odd = [(row.id, name, raw) for row in found.items for name, raw in row.unreadable.items()]
-    if odd:
-        ident, name, raw = odd[0]
-        notes.append(f"{len(odd)} value(s) left blank in these rows, e.g. {ident}: {unreadable_note(name, raw)}")
-    if found.repeated:
-        notes.append(
-            "The CRM sent rows it had already sent (its paging ignores what was asked), so reading stopped "
-            "there: more may exist that cannot be listed"
-        )
-    return "; ".join(notes) if notes else None
-
-
-def _states_today(spec: ResourceSpec[Any, Any, Any]) -> bool:
-    """Nouns with relative date windows say which day "today" is."""
-    return any(isinstance(item, Window) for item in spec.filters)
-
-
-def _page_model(v: View) -> type[SearchPage[Any]]:
-    fields: dict[str, Any] = {"today": (dt.date | None, None)} if _states_today(v.spec) else {}
-    model = create_model(f"{v.spec.noun.title()}Page", __base__=SearchPage[v.row], **fields)  # type: ignore[name-defined]
-
-    def render(self: SearchPage[Any]) -> str:
-        today = getattr(self, "today", None)
-        lines = [self.head(*([f"today is {today}"] if today else []))]
-        if self.items:
-            lines += table(v.headers, (v.cells(item) for item in self.items))
-        return "\n".join(lines)
-
-    model.render = render  # type: ignore[method-assign]
-    return model
-
-
-def search_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
-    assert name == f"search_{spec.plural}", name
-    v, args = view(spec), search_args(name, spec)
-    page = _page_model(v)
-
-    async def search(crm: CrmClient, a: SearchArgs) -> SearchPage[Any]:
-        found = await crm.search(
-            spec.path,
-            text=a.get("query"),
-            filters=a.filters(),
-            sort=a.get("sort"),
-            cursor=a.get("cursor"),
-            limit=a.get("limit"),
-        )
-        namer = await v.namer(crm, found.items)
-        given = a.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
-        more = next_call(name, {**given, "cursor": str(found.next)}) if found.next else None
-        today = {"today": crm.today()} if _states_today(spec) else {}
-        return page(
-            kind=spec.plural,
-            items=[v.row_of(item, namer) for item in found.items],
-            total=found.total,
-            has_more=found.next is not None,
-            next_call=more,
-            note=_note(found),
-            **today,
-        )
-
-    return ToolSpec(
-        name,
-        f"Search {spec.plural}",
-        f"Find {spec.plural} by {spec.matches} and filters. Rows name linked records. {CUSTOMER_TEXT}",
-        args,
-        page,
-        search,
-        READ,
-        spec.plural,
-    )
+__all__ = ["create_tool", "delete_tool", "get_tool", "record_tools", "update_tool"]
 
 
 def _record_result(v: View, related: type[BaseModel] | None) -> type[RecordResult[Any]]:
@@ -137,8 +54,8 @@ def _record_result(v: View, related: type[BaseModel] | None) -> type[RecordResul
     return model
 
 
-def get_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
-    assert name == f"get_{spec.noun}", name
+def get_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    name = f"get_{spec.noun}"
     v = view(spec)
     lists = related_lists(spec)
     result = _record_result(v, lists)
@@ -181,8 +98,8 @@ def _created_model(v: View) -> type[Created[Any]]:
     return model
 
 
-def create_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
-    assert name == f"create_{spec.noun}", name
+def create_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    name = f"create_{spec.noun}"
     v = view(spec)
     result = _created_model(v)
 
@@ -244,8 +161,8 @@ async def _placed(crm: CrmClient, record: Any, target: Stage | None) -> Any:
         ) from exc
 
 
-def update_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
-    assert name == f"update_{spec.noun}", name
+def update_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    name = f"update_{spec.noun}"
     v, id_field = view(spec), f"{spec.noun}_id"
     result = _record_result(v, None)
 
@@ -277,8 +194,8 @@ def update_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     )
 
 
-def delete_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
-    assert name == f"delete_{spec.noun}", name
+def delete_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
+    name = f"delete_{spec.noun}"
 
     async def preview(crm: CrmClient, a: IdArgs) -> DeleteResult:
         try:
@@ -315,3 +232,8 @@ def delete_tool(name: str, spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         target=target,
         check=_read_back(spec, " (not found means it was deleted)"),
     )
+
+
+def record_tools(spec: ResourceSpec[Any, Any, Any]) -> tuple[ToolSpec[Any], ...]:
+    """A noun's five record tools, in the order clients list them."""
+    return (search_tool(spec), get_tool(spec), create_tool(spec), update_tool(spec), delete_tool(spec))

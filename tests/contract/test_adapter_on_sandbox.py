@@ -89,24 +89,24 @@ async def test_every_record_method_round_trips(crm: CrmClient, path: str) -> Non
 
 async def test_lists_paginate_newest_first_with_has_more_and_total(crm: CrmClient) -> None:
     for number in range(23):
-        await crm.contacts.create({"first_name": f"P{number:02d}", "last_name": "Pager"})
-    first = await crm.contacts.list(search="Pager")
-    second = await crm.contacts.list(search="Pager", page=2)
+        await crm.records("contacts").create({"first_name": f"P{number:02d}", "last_name": "Pager"})
+    first = await crm.records("contacts").list(search="Pager")
+    second = await crm.records("contacts").list(search="Pager", page=2)
     assert (len(first.items), first.has_more, len(second.items), second.has_more) == (20, True, 3, False)
     assert first.items[0].first_name == "P22"
     assert first.total in (23, None)
 
 
 async def test_validation_errors_name_the_field(crm: CrmClient) -> None:
-    await crm.accounts.create({"name": "Dup Corp"})
+    await crm.records("accounts").create({"name": "Dup Corp"})
     with pytest.raises(CrmInvalid) as raised:
-        await crm.accounts.create({"name": "dup corp"})
+        await crm.records("accounts").create({"name": "dup corp"})
     assert "name" in raised.value.fields
 
 
 async def test_references_to_missing_records_are_rejected(crm: CrmClient) -> None:
     with pytest.raises(CrmInvalid) as raised:
-        await crm.tasks.create({"title": "Orphan", "account": "00000000-0000-0000-0000-000000000000"})
+        await crm.records("tasks").create({"title": "Orphan", "account": "00000000-0000-0000-0000-000000000000"})
     assert "account" in raised.value.fields
 
 
@@ -132,7 +132,7 @@ async def test_pipeline_methods_work_end_to_end(crm: CrmClient) -> None:
 
 async def test_moving_deals_places_them_and_closes_on_won(crm: CrmClient) -> None:
     first = await _create(crm, "opportunities")
-    second = (await crm.opportunities.create({"name": "Second deal"})).record
+    second = (await crm.records("opportunities").create({"name": "Second deal"})).record
     assert second is not None
     board = await crm.pipelines.board()
     proposal = next(s for s in board.stages if s.name == "Proposal")
@@ -165,10 +165,10 @@ async def test_stage_names_resolve_only_inside_the_deals_pipeline(crm: CrmClient
 
 async def test_stage_writes_on_deals_are_refused_before_any_request(crm: CrmClient) -> None:
     deal = await _create(crm, "opportunities")
-    before = await crm.opportunities.get(deal)
+    before = await crm.records("opportunities").get(deal)
     with pytest.raises(StageChangeRefused):
-        await crm.opportunities.update(deal, {"stage": "CLOSED_WON"})
-    assert (await crm.opportunities.get(deal)).pipeline_stage == before.pipeline_stage
+        await crm.records("opportunities").update(deal, {"stage": "CLOSED_WON"})
+    assert (await crm.records("opportunities").get(deal)).pipeline_stage == before.pipeline_stage
 
 
 async def test_ping_and_credentials_scope_each_org() -> None:
@@ -177,11 +177,11 @@ async def test_ping_and_credentials_scope_each_org() -> None:
     async with base:
         await base.ping()
         other = base.with_credential(SecretStr("org-b"))
-        made = await base.contacts.create({"first_name": "Only", "last_name": "InA"})
+        made = await base.records("contacts").create({"first_name": "Only", "last_name": "InA"})
         assert made.record is not None
-        assert (await other.contacts.list(search="InA")).items == []
+        assert (await other.records("contacts").list(search="InA")).items == []
         with pytest.raises(CrmNotFound):
-            await other.contacts.get(made.record.id)
+            await other.records("contacts").get(made.record.id)
 
 
 async def test_an_unknown_token_is_an_auth_error() -> None:
@@ -189,4 +189,4 @@ async def test_an_unknown_token_is_an_auth_error() -> None:
     client = CrmClient(Upstream("http://sandbox.test", SecretStr("wrong")), transport=httpx.ASGITransport(app=app))
     async with client:
         with pytest.raises(CrmAuthError):
-            await client.contacts.list()
+            await client.records("contacts").list()

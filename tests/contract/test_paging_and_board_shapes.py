@@ -73,7 +73,7 @@ async def test_a_list_of_45_pipelines_reads_each_pipeline_once(crm: CrmClient) -
 
 
 async def test_a_deal_moves_by_stage_id_and_name_and_the_board_shows_it(crm: CrmClient) -> None:
-    made = (await crm.opportunities.create({"name": "Kanban deal"})).record
+    made = (await crm.records("opportunities").create({"name": "Kanban deal"})).record
     assert made is not None
     board = await crm.pipelines.board()
     qualified = next(stage for stage in board.stages if stage.name == "Qualification")

@@ -122,7 +122,7 @@ async def test_drf_list_last_page_has_no_more(client: CrmClient, on: Callable[..
         json={"count": 45, "next": None, "previous": f"{CRM}/tasks/?page=2", "results": [rec("t-1")] * 5}
     )
 
-    page = await client.tasks.list(page=3)
+    page = await client.records("tasks").list(page=3)
 
     assert (page.page, page.total, page.has_more, len(page.items)) == (3, 45, False, 5)
 
@@ -150,7 +150,7 @@ async def test_django_crm_accounts_list_merges_open_and_closed_accounts(
 ) -> None:
     on("GET", "accounts/", FIRST).respond(json=DJANGO_LISTS["accounts"])
 
-    page = await client.accounts.list()
+    page = await client.records("accounts").list()
 
     assert [(item.id, item.status) for item in page.items] == [("a-1", "open"), ("a-2", "close")]
 
@@ -160,7 +160,7 @@ async def test_django_crm_offset_says_whether_there_is_more(client: CrmClient, o
     body = {**DJANGO_LISTS["contacts"], "contacts_count": 57, "offset": 20}
     on("GET", "contacts/", FIRST).respond(json=body)
 
-    page = await client.contacts.list()
+    page = await client.records("contacts").list()
 
     assert (page.has_more, page.total) == (True, 57)
 
@@ -173,7 +173,7 @@ async def test_django_crm_count_without_offset_says_where_the_next_slice_starts(
     query = {"page": page_number, "limit": 20, "offset": (page_number - 1) * 20}
     on("GET", "cases/", query).respond(json={"cases_count": 45, "cases": [rec(f"k-{n}") for n in range(rows)]})
 
-    page = await client.cases.list(page=page_number)
+    page = await client.records("cases").list(page=page_number)
 
     assert (page.page, page.total, page.next_start) == (page_number, 45, next_start)
 
@@ -182,7 +182,7 @@ async def test_django_crm_count_without_offset_says_where_the_next_slice_starts(
 async def test_bare_list_body_is_read_as_records(client: CrmClient, on: Callable[..., respx.Route]) -> None:
     on("GET", "contacts/", FIRST).respond(json=[rec("c-1"), rec("c-2")])
 
-    page = await client.contacts.list()
+    page = await client.records("contacts").list()
 
     assert [item.id for item in page.items] == ["c-1", "c-2"]
     assert (page.total, page.has_more) == (None, False)
@@ -193,7 +193,7 @@ async def test_list_body_without_records_is_a_protocol_error(client: CrmClient, 
     on("GET", "contacts/", FIRST).respond(json={"users": USERS, "countries": COUNTRIES})
 
     with pytest.raises(CrmProtocolError, match="no records"):
-        await client.contacts.list()
+        await client.records("contacts").list()
 
 
 @pytest.mark.anyio
@@ -246,7 +246,7 @@ async def test_unknown_fields_are_kept_and_loose_types_normalised(
         }
     )
 
-    deal = await client.opportunities.get("42")
+    deal = await client.records("opportunities").get("42")
 
     assert (deal.id, deal.amount, deal.account, deal.contacts) == ("42", "1500.00", "a-1", ["c-1", "c-2"])
     assert deal.pipeline_stage == "s-1"
@@ -313,7 +313,7 @@ async def test_django_crm_update_ack_is_read_back(
     on(verb, "contacts/c-1/").respond(json={"error": False, "message": "Contact Updated Successfully"})
     on("GET", "contacts/c-1/").respond(json={"contact_obj": rec("c-1", first_name="Ada", last_name="King")})
 
-    contact = await getattr(client.contacts, method)("c-1", {"first_name": "Ada", "last_name": "King"})
+    contact = await getattr(client.records("contacts"), method)("c-1", {"first_name": "Ada", "last_name": "King"})
 
     assert (contact.id, contact.last_name) == ("c-1", "King")
     assert [call.request.method for call in crm_api.calls] == [verb, "GET"]
@@ -325,7 +325,7 @@ async def test_drf_update_answer_is_the_record(
 ) -> None:
     on("PATCH", "tasks/t-1/").respond(json=rec("t-1", title="Call", status="Completed"))
 
-    task = await client.tasks.update("t-1", {"status": "Completed"})
+    task = await client.records("tasks").update("t-1", {"status": "Completed"})
 
     assert task.status == "Completed"
     assert crm_api.calls.call_count == 1
@@ -335,7 +335,7 @@ async def test_drf_update_answer_is_the_record(
 async def test_delete_with_204_and_empty_body_returns_none(client: CrmClient, crm_api: respx.MockRouter) -> None:
     crm_api.route().respond(204)
 
-    assert await client.cases.delete("k-1") is None
+    assert await client.records("cases").delete("k-1") is None
 
 
 @pytest.mark.anyio
@@ -347,7 +347,9 @@ async def test_django_crm_field_errors_become_crm_invalid_fields(
     crm_api.route().respond(status, json={"error": True, "errors": errors})
 
     with pytest.raises(CrmInvalid) as caught:
-        await client.contacts.create({"first_name": "Ada", "last_name": "King", "primary_email": "ada@example.com"})
+        await client.records("contacts").create(
+            {"first_name": "Ada", "last_name": "King", "primary_email": "ada@example.com"}
+        )
 
     assert caught.value.fields == {
         "primary_email": ["Contact with this Email already exists."],
@@ -361,7 +363,7 @@ async def test_django_crm_text_error_is_the_message(client: CrmClient, crm_api: 
     crm_api.route().respond(400, json={"error": True, "errors": "You don't have permission to update this contact"})
 
     with pytest.raises(CrmInvalid, match="permission to update this contact") as caught:
-        await client.contacts.update("c-1", {"title": "CEO"})
+        await client.records("contacts").update("c-1", {"title": "CEO"})
 
     assert caught.value.fields == {}
 
@@ -373,7 +375,7 @@ async def test_drf_field_errors_and_non_field_errors(client: CrmClient, crm_api:
     )
 
     with pytest.raises(CrmInvalid) as caught:
-        await client.accounts.create({"name": "Acme"})
+        await client.records("accounts").create({"name": "Acme"})
 
     assert caught.value.fields == {"name": ["An account with this name already exists."]}
     assert caught.value.status == 400
@@ -385,7 +387,7 @@ async def test_django_crm_403_detail_is_an_auth_error(client: CrmClient, crm_api
     crm_api.route().respond(403, json={"detail": "Authentication credentials were not provided."})
 
     with pytest.raises(CrmAuthError, match="credentials were not provided"):
-        await client.contacts.list()
+        await client.records("contacts").list()
 
 
 @pytest.mark.anyio
@@ -398,7 +400,7 @@ async def test_not_found_in_either_dialect_is_crm_not_found(
     crm_api.route().respond(404, json=body)
 
     with pytest.raises(CrmNotFound, match="not found") as caught:
-        await client.opportunities.get("o-404")
+        await client.records("opportunities").get("o-404")
 
     assert caught.value.status == 404
     assert "'o-404'" in str(caught.value)
@@ -426,7 +428,7 @@ async def test_html_success_body_is_a_protocol_error_with_status_and_excerpt(
     crm_api.route().respond(200, text=HTML, headers={"content-type": "text/html"})
 
     with pytest.raises(CrmProtocolError) as caught:
-        await client.contacts.get("c-1")
+        await client.records("contacts").get("c-1")
 
     message = str(caught.value)
     assert "HTTP 200" in message
@@ -443,7 +445,7 @@ async def test_html_error_page_keeps_its_status_class_and_an_excerpt(
     crm_api.route().respond(502, text=HTML, headers={"content-type": "text/html"})
 
     with pytest.raises(CrmUnavailable) as caught:
-        await make_client(ONCE).contacts.get("c-1")
+        await make_client(ONCE).records("contacts").get("c-1")
 
     message = str(caught.value)
     assert caught.value.status == 502
@@ -460,11 +462,13 @@ async def test_plain_text_401_is_an_auth_error_with_the_text(
     crm_api.route().respond(401, text="Unauthorized")
 
     with pytest.raises(CrmAuthError, match="Unauthorized"):
-        await make_client(ONCE).contacts.get("c-1")
+        await make_client(ONCE).records("contacts").get("c-1")
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("call", [lambda c: c.contacts.get("c-1"), lambda c: c.contacts.list()], ids=["detail", "list"])
+@pytest.mark.parametrize(
+    "call", [lambda c: c.records("contacts").get("c-1"), lambda c: c.records("contacts").list()], ids=["detail", "list"]
+)
 async def test_empty_success_body_where_a_record_is_due_is_a_protocol_error(
     client: CrmClient, crm_api: respx.MockRouter, call: Callable[[CrmClient], Any]
 ) -> None:
@@ -483,7 +487,7 @@ async def test_empty_error_body_keeps_its_status_class(
     crm_api.route().respond(500, text="")
 
     with pytest.raises(CrmUnavailable, match=r"HTTP 500: no details given") as caught:
-        await make_client(ONCE).contacts.get("c-1")
+        await make_client(ONCE).records("contacts").get("c-1")
 
     assert_short_and_clean(str(caught.value))
 
@@ -495,7 +499,7 @@ async def test_record_missing_its_id_is_a_protocol_error_naming_the_field(
     crm_api.route().respond(json={"first_name": "Ada"})
 
     with pytest.raises(CrmProtocolError, match="first at id"):
-        await client.contacts.get("c-1")
+        await client.records("contacts").get("c-1")
 
 
 @pytest.mark.anyio

@@ -54,7 +54,7 @@ async def test_status_maps_to_its_error_class_with_advice(
     crm_api.route().respond(status, json={"detail": "Upstream says no."})
 
     with pytest.raises(error) as caught:
-        await make_client(ONCE).contacts.get("c-1")
+        await make_client(ONCE).records("contacts").get("c-1")
 
     assert type(caught.value) is error
     assert caught.value.status == status
@@ -73,7 +73,7 @@ async def test_other_statuses_are_plain_crm_errors_naming_the_status(
     crm_api.route().respond(status, json={"detail": "Nope."})
 
     with pytest.raises(CrmError) as caught:
-        await make_client(ONCE).contacts.create({"first_name": "Ada", "last_name": "King"})
+        await make_client(ONCE).records("contacts").create({"first_name": "Ada", "last_name": "King"})
 
     assert type(caught.value) is CrmError
     assert caught.value.status == status
@@ -88,7 +88,7 @@ async def test_rate_limit_carries_retry_after_seconds(
     crm_api.route().respond(429, headers={"Retry-After": "7"})
 
     with pytest.raises(CrmRateLimited, match="retry in 7 s") as caught:
-        await make_client(ONCE).contacts.list()
+        await make_client(ONCE).records("contacts").list()
 
     assert caught.value.retry_after == 7.0
 
@@ -100,7 +100,7 @@ async def test_rate_limit_with_an_http_date_retry_after_has_no_seconds(
     crm_api.route().respond(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
 
     with pytest.raises(CrmRateLimited, match="wait a little") as caught:
-        await make_client(ONCE).contacts.list()
+        await make_client(ONCE).records("contacts").list()
 
     assert caught.value.retry_after is None
 
@@ -112,7 +112,7 @@ async def test_server_error_on_a_write_warns_it_may_have_been_applied(
     crm_api.route().respond(500, json={"detail": "boom"})
 
     with pytest.raises(CrmOutcomeUnknown, match="Whether it was applied is unknown: check before anything else"):
-        await client.contacts.create({"first_name": "Ada", "last_name": "King"})
+        await client.records("contacts").create({"first_name": "Ada", "last_name": "King"})
 
 
 @pytest.mark.anyio
@@ -122,7 +122,7 @@ async def test_server_error_on_a_read_does_not_mention_writes(
     crm_api.route().respond(500, json={"detail": "boom"})
 
     with pytest.raises(CrmUnavailable) as caught:
-        await make_client(ONCE).contacts.list()
+        await make_client(ONCE).records("contacts").list()
 
     assert "applied" not in str(caught.value)
 
@@ -134,7 +134,7 @@ async def test_connection_failure_says_nothing_was_sent_and_names_the_route(
     crm_api.route().mock(side_effect=httpx.ConnectError("connection refused"))
 
     with pytest.raises(CrmUnavailable) as caught:
-        await make_client(ONCE).contacts.create({"first_name": "Ada", "last_name": "King"})
+        await make_client(ONCE).records("contacts").create({"first_name": "Ada", "last_name": "King"})
 
     message = str(caught.value)
     assert f"({route} route)" in message
@@ -150,7 +150,7 @@ async def test_read_timeout_on_a_write_says_it_may_have_been_applied(
     crm_api.route().mock(side_effect=httpx.ReadTimeout("timed out"))
 
     with pytest.raises(CrmOutcomeUnknown, match=r"ReadTimeout\. Whether it was applied is unknown"):
-        await client.opportunities.update("o-1", {"amount": "10"})
+        await client.records("opportunities").update("o-1", {"amount": "10"})
 
 
 @pytest.mark.anyio
@@ -160,7 +160,7 @@ async def test_read_timeout_on_a_read_says_try_again(
     crm_api.route().mock(side_effect=httpx.ReadTimeout("timed out"))
 
     with pytest.raises(CrmUnavailable, match=r"ReadTimeout\. Nothing was changed; try again shortly") as caught:
-        await make_client(ONCE).contacts.get("c-1")
+        await make_client(ONCE).records("contacts").get("c-1")
 
     assert "applied" not in str(caught.value)
 
@@ -178,7 +178,7 @@ async def test_protocol_error_has_its_own_class(client: CrmClient, crm_api: resp
     crm_api.route().respond(200, text="OK")
 
     with pytest.raises(CrmProtocolError, match="non-JSON body"):
-        await client.contacts.get("c-1")
+        await client.records("contacts").get("c-1")
 
 
 def test_error_tree_lets_callers_catch_broadly() -> None:
@@ -195,7 +195,7 @@ async def test_a_too_large_body_is_invalid_input_with_advice(
     crm_api.route().respond(413, json={"detail": "Request body too large."})
 
     with pytest.raises(CrmInvalid) as caught:
-        await make_client(ONCE).contacts.create({"first_name": "Ada", "last_name": "King"})
+        await make_client(ONCE).records("contacts").create({"first_name": "Ada", "last_name": "King"})
 
     assert caught.value.status == 413
     assert "Send less" in str(caught.value)

@@ -210,8 +210,8 @@ async def test_other_generation_field_names_read_into_one_model(
     }
     serve(lambda url, _: httpx.Response(200, json=bodies[url.path.split("/")[2]]))
 
-    contact = await client.contacts.get("c-1")
-    invoice = await client.invoices.get("i-1")
+    contact = await client.records("contacts").get("c-1")
+    invoice = await client.records("invoices").get("i-1")
 
     assert (contact.primary_email, contact.mobile_number, contact.account) == ("ada@example.com", "+44 1", "a-1")
     assert contact.labels == {"a-1": "Acme"}
@@ -227,7 +227,7 @@ async def test_one_unreadable_field_leaves_that_value_blank_and_keeps_the_page(
     ]
     serve(lambda url, _: httpx.Response(200, json={"count": 2, "next": None, "results": deals}))
 
-    page = await client.opportunities.list()
+    page = await client.records("opportunities").list()
 
     assert [(row.name, row.probability) for row in page.items] == [("Fine", 25), ("Odd", None)]
     assert (page.items[0].unreadable, page.items[1].unreadable) == ({}, {"probability": "25.5"})
@@ -241,7 +241,7 @@ async def test_a_created_record_nested_under_its_noun_counts_as_the_record(
     ack = {"error": False, "message": "Invoice created Successfuly", "invoice": invoice}
     route = serve(lambda url, _: httpx.Response(201, json=ack))
 
-    created = await client.invoices.create({"invoice_title": "Q4", "amount": "10.00"})
+    created = await client.records("invoices").create({"invoice_title": "Q4", "amount": "10.00"})
 
     assert created.record is not None
     assert created.record.id == "i-9"
@@ -260,7 +260,7 @@ async def test_an_invoice_refused_for_want_of_account_id_is_sent_once_more_under
         return httpx.Response(201, json={"id": "i-1", "invoice_title": "Q4", "account_id": "a-1"})
 
     serve(newer)
-    created = await client.invoices.create({"invoice_title": "Q4", "account": "a-1"})
+    created = await client.records("invoices").create({"invoice_title": "Q4", "account": "a-1"})
 
     assert created.record is not None
     assert created.record.account == "a-1"
@@ -274,7 +274,7 @@ async def test_a_refusal_naming_the_other_field_name_says_which_argument_it_mean
     route = serve(lambda url, _: httpx.Response(400, json=answer))
 
     with pytest.raises(CrmInvalid) as caught:
-        await client.invoices.create({"invoice_title": "Q4"})
+        await client.records("invoices").create({"invoice_title": "Q4"})
 
     assert "Here account_id is the `account` argument" in str(caught.value)
     assert caught.value.fields == {"account": ["This field is required."]}
@@ -293,7 +293,7 @@ async def test_the_gateways_402_says_the_lava_balance_is_short_and_nothing_was_s
     crm_api.route().respond(402, json={"error": said})
 
     with pytest.raises(CrmPaymentRequired) as caught:
-        await gateway.contacts.create({"first_name": "Ada", "last_name": "King"})
+        await gateway.records("contacts").create({"first_name": "Ada", "last_name": "King"})
 
     message = str(caught.value)
     assert "Lava balance is insufficient" in message
@@ -307,10 +307,10 @@ async def test_the_gateways_401_names_the_lava_key_and_the_crms_401_names_the_cr
     route = crm_api.route()
     route.respond(401, json={"error": {"message": "Invalid secret key"}})
     with pytest.raises(CrmAuthError) as from_gateway:
-        await gateway.contacts.list()
+        await gateway.records("contacts").list()
     route.respond(401, json={"detail": "Invalid token."})
     with pytest.raises(CrmAuthError) as from_crm:
-        await gateway.contacts.list()
+        await gateway.records("contacts").list()
 
     assert "Lava's gateway refused the Lava key" in str(from_gateway.value)
     assert "LAVA_SECRET_KEY" in str(from_gateway.value)
@@ -323,7 +323,7 @@ async def test_a_bare_400_says_no_reason_was_given_instead_of_asking_for_fixes(
     crm_api.route().respond(400)
 
     with pytest.raises(CrmInvalid) as caught:
-        await make_client(ONCE).contacts.create({"first_name": "Ada", "last_name": "King"})
+        await make_client(ONCE).records("contacts").create({"first_name": "Ada", "last_name": "King"})
 
     assert "without saying why; nothing was changed" in str(caught.value)
     assert "Fix these" not in str(caught.value)
@@ -333,7 +333,7 @@ async def test_a_same_host_redirect_of_a_read_is_followed(direct: CrmClient, crm
     crm_api.get(url__regex=r"/api/contacts/c-1/$").respond(308, headers={"Location": "/api/v2/contacts/c-1/"})
     crm_api.get(url__regex=r"/api/v2/contacts/c-1/$").respond(200, json={"id": "c-1", "first_name": "Ada"})
 
-    contact = await direct.contacts.get("c-1")
+    contact = await direct.records("contacts").get("c-1")
 
     assert contact.first_name == "Ada"
 
@@ -348,9 +348,9 @@ async def test_a_redirect_of_a_write_or_to_another_host_is_a_setup_error_and_is_
     crm_api.route(host="lava-crm-api.fly.dev").respond(308, headers={"Location": location})
     elsewhere = crm_api.route(host="elsewhere.example").respond(200, json={"count": 0, "results": []})
 
-    call = direct.contacts.create({"first_name": "Ada", "last_name": "King"}) if method == "POST" else None
+    call = direct.records("contacts").create({"first_name": "Ada", "last_name": "King"}) if method == "POST" else None
     with pytest.raises(CrmError) as caught:
-        await (call or direct.contacts.list())
+        await (call or direct.records("contacts").list())
 
     assert "redirect (HTTP 308)" in str(caught.value)
     assert "LAVA_CRM_BASE_URL" in str(caught.value)

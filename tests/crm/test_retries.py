@@ -17,11 +17,11 @@ LIST = httpx.Response(200, json={"count": 0, "next": None, "previous": None, "re
 NEW = {"first_name": "Ada", "last_name": "King"}
 
 CALLS: dict[str, Callable[[CrmClient], Any]] = {
-    "GET": lambda c: c.contacts.get("c-1"),
-    "PUT": lambda c: c.contacts.replace("c-1", NEW),
-    "DELETE": lambda c: c.contacts.delete("c-1"),
-    "POST": lambda c: c.contacts.create(NEW),
-    "PATCH": lambda c: c.contacts.update("c-1", {"title": "CEO"}),
+    "GET": lambda c: c.records("contacts").get("c-1"),
+    "PUT": lambda c: c.records("contacts").replace("c-1", NEW),
+    "DELETE": lambda c: c.records("contacts").delete("c-1"),
+    "POST": lambda c: c.records("contacts").create(NEW),
+    "PATCH": lambda c: c.records("contacts").update("c-1", {"title": "CEO"}),
 }
 
 
@@ -97,7 +97,7 @@ async def test_read_whose_answer_was_lost_is_retried(
 ) -> None:
     route = crm_api.route().mock(side_effect=[failure("lost"), OK])
 
-    await client.contacts.get("c-1")
+    await client.records("contacts").get("c-1")
 
     assert route.call_count == 2
 
@@ -108,7 +108,7 @@ async def test_non_transient_status_is_not_retried(client: CrmClient, crm_api: r
     route = crm_api.route().respond(status, json={"detail": "no"})
 
     with pytest.raises(CrmError):
-        await client.contacts.get("c-1")
+        await client.records("contacts").get("c-1")
 
     assert route.call_count == 1
 
@@ -119,7 +119,7 @@ async def test_a_delete_refused_with_429_is_sent_again_and_a_404_then_means_it_i
 ) -> None:
     route = crm_api.route().mock(side_effect=[httpx.Response(429), httpx.Response(404, json={"detail": "Not found."})])
 
-    await client.contacts.delete("c-1")
+    await client.records("contacts").delete("c-1")
 
     assert route.call_count == 2
 
@@ -129,7 +129,7 @@ async def test_a_first_delete_answered_404_is_not_found(client: CrmClient, crm_a
     crm_api.route().respond(404, json={"detail": "Not found."})
 
     with pytest.raises(CrmError, match="was not found"):
-        await client.contacts.delete("c-1")
+        await client.records("contacts").delete("c-1")
 
 
 @pytest.mark.anyio
@@ -139,7 +139,7 @@ async def test_retries_stop_after_max_attempts(
     route = crm_api.route().respond(503)
 
     with pytest.raises(CrmUnavailable, match="HTTP 503"):
-        await make_client(RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001)).contacts.list()
+        await make_client(RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001)).records("contacts").list()
 
     assert route.call_count == 3
 
@@ -151,7 +151,7 @@ async def test_retry_after_beyond_the_deadline_fails_at_once_with_the_wait(
     route = crm_api.route().respond(429, headers={"Retry-After": "60"})
 
     with pytest.raises(CrmRateLimited, match="retry in 60 s") as caught:
-        await make_client(RetryPolicy(deadline=20.0)).contacts.list()
+        await make_client(RetryPolicy(deadline=20.0)).records("contacts").list()
 
     assert route.call_count == 1
     assert caught.value.retry_after == 60.0
@@ -165,7 +165,7 @@ async def test_get_rate_limited_with_retry_after_one_second_succeeds_after_waiti
     client = make_client(RetryPolicy())
 
     started = time.monotonic()
-    page = await client.contacts.list()
+    page = await client.records("contacts").list()
     waited = time.monotonic() - started
 
     assert page.items == []

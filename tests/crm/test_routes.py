@@ -236,7 +236,7 @@ async def test_gateway_url_matches_the_documented_example(gateway: CrmClient, cr
 
     documented = Upstream(CRM.removesuffix("/api"), SecretStr("k"), gateway_url="https://api.lava.so/v1/forward")
 
-    await gateway.contacts.list(page=2, search="ada")
+    await gateway.records("contacts").list(page=2, search="ada")
 
     assert documented.url("contacts/", {"page": 2, "search": "ada"}) == (
         "https://api.lava.so/v1/forward?u=https%3A%2F%2Flava-crm-api.fly.dev%2Fapi%2Fcontacts%2F%3Fpage%3D2%26search%3Dada"
@@ -253,7 +253,7 @@ async def test_gateway_encodes_reserved_characters_of_the_search_inside_u(
 ) -> None:
     crm_api.route().respond(json=EMPTY_LIST)
 
-    await gateway.opportunities.list(search="R&D + 50%/yr?")
+    await gateway.records("opportunities").list(search="R&D + 50%/yr?")
 
     request = only_request(crm_api)
     assert list(request.url.params) == ["u"]
@@ -267,7 +267,7 @@ async def test_direct_route_sends_the_crm_token_and_no_gateway(
 ) -> None:
     crm_api.route().respond(json=RECORD)
 
-    await direct.accounts.get("a-1")
+    await direct.records("accounts").get("a-1")
 
     request = only_request(crm_api)
     assert str(request.url) == f"{CRM}/accounts/a-1/"
@@ -280,8 +280,8 @@ async def test_with_credential_calls_with_the_other_credential_on_the_same_route
 ) -> None:
     crm_api.route().respond(json=RECORD)
 
-    await client.with_credential(SecretStr("sk_test_OTHER_456")).contacts.get("c-1")
-    await client.contacts.get("c-1")
+    await client.with_credential(SecretStr("sk_test_OTHER_456")).records("contacts").get("c-1")
+    await client.records("contacts").get("c-1")
 
     first, second = (call.request for call in crm_api.calls)
     assert first.headers["authorization"] == "Bearer sk_test_OTHER_456"
@@ -313,7 +313,7 @@ async def test_the_first_page_sends_only_its_size_and_an_empty_search_nothing(
 ) -> None:
     crm_api.route().respond(json=EMPTY_LIST)
 
-    await client.leads.list(page=1, search="")
+    await client.records("leads").list(page=1, search="")
 
     assert str(only_request(crm_api).url) == sent_url(f"{CRM}/leads/?limit=20")
 

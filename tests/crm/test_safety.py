@@ -121,7 +121,7 @@ async def test_deal_update_or_replace_carrying_a_stage_is_refused_naming_move_de
     client: CrmClient, crm_api: respx.MockRouter, method: str, change: dict[str, Any]
 ) -> None:
     with pytest.raises(StageChangeRefused, match="move_deal") as caught:
-        await getattr(client.opportunities, method)("o-1", {"name": "Big deal", **change})
+        await getattr(client.records("opportunities"), method)("o-1", {"name": "Big deal", **change})
 
     assert set(caught.value.fields) == set(change)
     assert crm_api.calls.call_count == 0
@@ -130,7 +130,7 @@ async def test_deal_update_or_replace_carrying_a_stage_is_refused_naming_move_de
 @pytest.mark.anyio
 async def test_typed_deal_replacement_carrying_a_stage_is_refused(client: CrmClient, crm_api: respx.MockRouter) -> None:
     with pytest.raises(StageChangeRefused, match="move_deal"):
-        await client.opportunities.replace("o-1", OpportunityCreate(name="Big deal", stage="PROPOSAL"))
+        await client.records("opportunities").replace("o-1", OpportunityCreate(name="Big deal", stage="PROPOSAL"))
 
     assert crm_api.calls.call_count == 0
 
@@ -139,7 +139,7 @@ async def test_typed_deal_replacement_carrying_a_stage_is_refused(client: CrmCli
 async def test_other_resources_may_update_their_own_status_fields(client: CrmClient, crm_api: respx.MockRouter) -> None:
     crm_api.route().respond(json={"id": "t-1", "status": "Completed"})
 
-    await client.tasks.update("t-1", {"status": "Completed"})
+    await client.records("tasks").update("t-1", {"status": "Completed"})
 
     assert crm_api.calls.call_count == 1
 
@@ -149,7 +149,7 @@ async def test_other_resources_may_update_their_own_status_fields(client: CrmCli
 async def test_deal_create_accepts_each_legacy_stage(client: CrmClient, crm_api: respx.MockRouter, stage: str) -> None:
     crm_api.route().respond(201, json={"id": "o-1", "name": "Big deal", "stage": stage})
 
-    created = await client.opportunities.create({"name": "Big deal", "stage": stage})
+    created = await client.records("opportunities").create({"name": "Big deal", "stage": stage})
 
     assert created.record is not None
     assert created.record.stage == stage
@@ -162,7 +162,7 @@ async def test_deal_create_with_any_other_stage_is_invalid_and_sends_nothing(
     client: CrmClient, crm_api: respx.MockRouter, stage: Any
 ) -> None:
     with pytest.raises(CrmInvalid) as caught:
-        await client.opportunities.create({"name": "Big deal", "stage": stage})
+        await client.records("opportunities").create({"name": "Big deal", "stage": stage})
 
     assert not isinstance(caught.value, StageChangeRefused)
     assert list(caught.value.fields) == ["stage"]
@@ -218,7 +218,7 @@ async def test_invalid_input_is_refused_with_field_messages_and_sends_nothing(
 async def test_money_is_sent_as_a_two_place_decimal_string(client: CrmClient, crm_api: respx.MockRouter) -> None:
     crm_api.route().respond(201, json={"id": "o-1"})
 
-    await client.opportunities.create({"name": "D", "amount": 1500.5})
+    await client.records("opportunities").create({"name": "D", "amount": 1500.5})
 
     assert json.loads(crm_api.calls.last.request.content) == {"name": "D", "amount": "1500.50"}
 
@@ -227,7 +227,7 @@ async def test_money_is_sent_as_a_two_place_decimal_string(client: CrmClient, cr
 async def test_update_sends_only_the_fields_given(client: CrmClient, crm_api: respx.MockRouter) -> None:
     crm_api.route().respond(json={"id": "c-1"})
 
-    await client.contacts.update("c-1", {"title": "CEO", "description": None})
+    await client.records("contacts").update("c-1", {"title": "CEO", "description": None})
 
     assert json.loads(crm_api.calls.last.request.content) == {"title": "CEO", "description": None}
 
@@ -239,10 +239,10 @@ def failing_calls() -> list[tuple[Callable[[CrmClient], Any], list[Any]]]:
     """Calls that fail in every way the adapter reports, several with the server echoing the credential."""
     new = {"first_name": "Ada", "last_name": "King"}
     return [
-        (lambda c: c.contacts.get("c-1"), [httpx.Response(401, json={"detail": f"Invalid token {ECHO}."})]),
-        (lambda c: c.contacts.get("c-1"), [httpx.Response(403, text=f"Forbidden for Bearer {ECHO}")]),
+        (lambda c: c.records("contacts").get("c-1"), [httpx.Response(401, json={"detail": f"Invalid token {ECHO}."})]),
+        (lambda c: c.records("contacts").get("c-1"), [httpx.Response(403, text=f"Forbidden for Bearer {ECHO}")]),
         (
-            lambda c: c.contacts.list(),
+            lambda c: c.records("contacts").list(),
             [
                 httpx.Response(503),
                 httpx.Response(503),
@@ -250,16 +250,22 @@ def failing_calls() -> list[tuple[Callable[[CrmClient], Any], list[Any]]]:
                 httpx.Response(503, text=f"<h1>down</h1><pre>Authorization: Bearer {ECHO}</pre>"),
             ],
         ),
-        (lambda c: c.contacts.create(new), [httpx.ConnectError("refused"), httpx.ReadTimeout("lost")]),
-        (lambda c: c.contacts.create(new), [httpx.Response(200, text=f"<html>key={ECHO}</html>")]),
-        (lambda c: c.contacts.create(new), [httpx.Response(200, json={"error": True, "errors": {"token": [ECHO]}})]),
+        (lambda c: c.records("contacts").create(new), [httpx.ConnectError("refused"), httpx.ReadTimeout("lost")]),
+        (lambda c: c.records("contacts").create(new), [httpx.Response(200, text=f"<html>key={ECHO}</html>")]),
         (
-            lambda c: c.contacts.update("c-1", {"title": "x"}),
+            lambda c: c.records("contacts").create(new),
+            [httpx.Response(200, json={"error": True, "errors": {"token": [ECHO]}})],
+        ),
+        (
+            lambda c: c.records("contacts").update("c-1", {"title": "x"}),
             [httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(500, json={"detail": ECHO})],
         ),
-        (lambda c: c.opportunities.get("o-1"), [httpx.Response(404, json={"error": True, "errors": "Not found."})]),
-        (lambda c: c.contacts.get("../../admin"), []),
-        (lambda c: c.opportunities.update("o-1", {"stage": "Won"}), []),
+        (
+            lambda c: c.records("opportunities").get("o-1"),
+            [httpx.Response(404, json={"error": True, "errors": "Not found."})],
+        ),
+        (lambda c: c.records("contacts").get("../../admin"), []),
+        (lambda c: c.records("opportunities").update("o-1", {"stage": "Won"}), []),
     ]
 
 
@@ -292,7 +298,7 @@ async def test_a_record_echoing_the_credential_comes_back_blanked(
 ) -> None:
     crm_api.route().respond(json={"id": "c-1", "description": f"token {secret}"})
 
-    contact = await client.contacts.get("c-1")
+    contact = await client.records("contacts").get("c-1")
 
     assert contact.description == "token **********"
 
@@ -378,7 +384,7 @@ async def test_a_page_below_one_is_refused_before_any_request(
     client: CrmClient, crm_api: respx.MockRouter, page: int
 ) -> None:
     with pytest.raises(CrmInvalid) as caught:
-        await client.contacts.list(page=page)
+        await client.records("contacts").list(page=page)
 
     assert "page" in caught.value.fields
     assert not crm_api.calls
@@ -389,6 +395,6 @@ async def test_a_short_demo_token_never_rewrites_record_data(crm_api: respx.Mock
     crm_api.route().respond(json={"id": "c-1", "description": "Met at the sandbox demo"})
     upstream = Upstream("https://crm.example", SecretStr("sandbox"))
     async with CrmClient(upstream, transport=httpx.MockTransport(crm_api.handler)) as client:
-        contact = await client.contacts.get("c-1")
+        contact = await client.records("contacts").get("c-1")
 
     assert contact.description == "Met at the sandbox demo"
