@@ -137,6 +137,17 @@ async def test_a_token_confirms_only_the_record_and_the_tool_it_was_issued_for(c
     assert await exists(client, "delete_account", account)
 
 
+async def test_a_token_is_bound_to_its_tool_even_for_the_same_record_id(client: Client) -> None:
+    """Only the tool differs: the token of delete_contact for contact X does not confirm delete_account for id X."""
+    contact = await made(client, "delete_contact")
+    token = ok(await client.call_tool("delete_contact", contact))["confirm"]
+
+    refused = failed(await client.call_tool("delete_account", {"account_id": contact["contact_id"], "confirm": token}))
+
+    assert "confirm token" in refused
+    assert await exists(client, "delete_contact", contact)
+
+
 async def test_two_servers_sharing_the_secret_accept_each_others_tokens_and_others_do_not(connect: Connect) -> None:
     shared = Settings(confirm_secret=SHARED)
     async with connect(shared) as first, connect(shared) as second, connect(Settings()) as stranger:
