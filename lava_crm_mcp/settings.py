@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -47,6 +47,11 @@ def config_problems(exc: ValidationError) -> str:
         name = ".".join(map(str, error["loc"])) or "settings"
         problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems) + " (README, Configuration, lists every variable)."
+
+
+def _zone(name: str) -> dt.tzinfo:
+    """The time zone `name`; UTC needs no time-zone database (Windows and slim images have none: `tzdata` does)."""
+    return dt.UTC if name in ("UTC", "Etc/UTC") else ZoneInfo(name)
 
 
 def _split(value: object) -> object:
@@ -128,9 +133,12 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Paris") from None
+            _zone(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
+            hint = "" if available_timezones() else " (no time-zone database found: install the tzdata package)"
+            raise ValueError(
+                f"unknown time zone {value!r}{hint}; use an IANA name such as UTC or Europe/Paris"
+            ) from None
         return value
 
     @field_validator("oauth_algorithms")
@@ -169,7 +177,7 @@ class Settings(BaseSettings):
 
     def today(self) -> dt.date:
         """Today's date in the configured time zone."""
-        return dt.datetime.now(ZoneInfo(self.timezone)).date()
+        return dt.datetime.now(_zone(self.timezone)).date()
 
     @property
     def retry(self) -> RetryPolicy:
