@@ -2,8 +2,8 @@
 #
 # lava-crm-mcp: one image, two transports (style.md §4.15).
 #
-#   stdio (default, e.g. Claude Desktop):
-#     docker run -i --rm -e LAVA_SECRET_KEY ghcr.io/lava-so/lava-crm-mcp:0.1.0
+#   stdio (default, e.g. Claude Desktop: manifests/claude-desktop/docker.json):
+#     docker run -i --rm -e LAVA_SECRET_KEY ghcr.io/lava-so/lava-crm-mcp:0.1.0 stdio
 #   stdio against the embedded sandbox CRM (no credentials; data lives in the container):
 #     docker run -i --rm ghcr.io/lava-so/lava-crm-mcp:0.1.0 stdio --sandbox
 #   streamable HTTP (bind 0.0.0.0 inside the container; the server refuses a non-loopback host without auth):
@@ -12,6 +12,10 @@
 #
 # No secret is baked in: every credential (LAVA_SECRET_KEY, LAVA_CRM_TOKEN, LAVA_MCP_AUTH_TOKENS) comes from
 # the runtime environment. The build context is an allow-list (.dockerignore), so a stray .env never gets in.
+#
+# CI (.ci/image.sh) builds this file with --format docker on a Debian bookworm base bootstrapped with mmdebstrap
+# (--build-arg PYTHON_IMAGE=localhost/bookworm-python:local: no registry image can be pulled there), runs the image
+# over stdio and HTTP, runs its HEALTHCHECK and scans its layers for credentials. Users get the default base below.
 
 # Pinned by tag; to pin by digest as well, build with
 #   --build-arg PYTHON_IMAGE=python:3.12-slim-bookworm@sha256:<digest>
@@ -73,13 +77,11 @@ WORKDIR /home/app
 # Streamable HTTP (`http --host 0.0.0.0 --port 8000`); unused in stdio mode.
 EXPOSE 8000
 
-# The health check only has meaning in `http` mode. Docker runs it whatever the command, and a check that failed in
-# stdio mode would mark every Claude Desktop container "unhealthy" (and get it restarted by Swarm/Compose policies).
-# So it reads PID 1's argv: without the `http` sub-command it exits 0 ("nothing to check"); with it, it GETs
-# /healthz on the --port given (default 8000) over loopback, using only the standard library (no curl in the image).
+# `lava-crm-mcp health` GETs /healthz on 127.0.0.1:8000 and exits 0 on a 200; where nothing listens there (stdio, as
+# for Claude Desktop) it has nothing to check and exits 0, so a stdio container is never marked "unhealthy". Serving
+# http on another --port? Give the check that port: --health-cmd "lava-crm-mcp health --port 9000".
 # Kubernetes ignores HEALTHCHECK and uses the probes in manifests/kubernetes/deployment.yaml instead.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request as u\na = [x.decode() for x in open('/proc/1/cmdline', 'rb').read().split(b'\\0')]\n'http' in a or sys.exit(0)\np = next((x.split('=', 1)[1] for x in a if x.startswith('--port=')), a[a.index('--port') + 1] if '--port' in a else '8000')\nu.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=4)"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["lava-crm-mcp", "health"]
 
 ENTRYPOINT ["lava-crm-mcp"]
 CMD ["stdio"]

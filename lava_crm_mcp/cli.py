@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 logger = logging.getLogger("lava_crm_mcp")
-SUBCOMMANDS = ("stdio", "http", "sandbox", "tools", "call")
+SUBCOMMANDS = ("stdio", "http", "sandbox", "tools", "call", "health")
 SANDBOX_URL = "http://sandbox.local"
 
 
@@ -165,6 +165,12 @@ def run_call(args: argparse.Namespace, settings: Settings) -> int:
     return anyio.run(_call, settings, _crm(args, settings)[0], args.tool, cast(dict[str, Any], arguments))
 
 
+def run_health(args: argparse.Namespace, settings: Settings) -> int:
+    from lava_crm_mcp.health import probe
+
+    return probe(args.port)
+
+
 def _with_sandbox(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sandbox",
@@ -210,6 +216,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     call.add_argument("tool", help="tool name, e.g. search_contacts")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments (default: {})")
     _with_sandbox(call)
+    health = commands.add_parser("health", help="probe /healthz on 127.0.0.1 (no server listening is ok)")
+    health.add_argument("--port", type=port_number, default=8000, help="the http server's port (default: %(default)s)")
+    health.set_defaults(run=run_health)
     stdio.set_defaults(run=run_stdio)
     http.set_defaults(run=run_http)
     sandbox.set_defaults(run=run_sandbox)
