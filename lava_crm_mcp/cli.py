@@ -17,7 +17,7 @@ from pydantic import SecretStr, ValidationError
 from lava_crm_mcp import __version__
 from lava_crm_mcp.crm.upstream import Upstream
 from lava_crm_mcp.listen import CannotServe, listen
-from lava_crm_mcp.settings import MissingCredentials, Settings, config_problems
+from lava_crm_mcp.settings import MODES, MissingCredentials, Settings, config_problems
 
 if TYPE_CHECKING:
     from lava_crm_mcp.crm import CrmClient
@@ -39,6 +39,25 @@ def default_sandbox_path() -> Path:
     return Path(user_data_dir("lava-crm-mcp", appauthor=False)) / "sandbox.sqlite3"
 
 
+def usable_db(path: str, option: str) -> Path:
+    """The sandbox file at `path`, its folder made; UsageError when it is a directory or cannot be created."""
+    db = Path(path).expanduser()
+    if db.is_dir():
+        raise UsageError(f"The sandbox path {db} is a directory: give a file, e.g. {option} {db / 'sandbox.sqlite3'}.")
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"Cannot create the sandbox at {db}: {exc.strerror}. Give a path you can write.") from None
+    return db
+
+
+def not_a_database(db: Path, exc: Exception, option: str) -> UsageError:
+    return UsageError(
+        f"The sandbox path {db} cannot be used as a database ({exc}): give a new file path, e.g. "
+        f"{option} {db.with_name('sandbox.sqlite3')}."
+    )
+
+
 def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> tuple[CrmClient, str]:
     """A CrmClient wired in-process to the embedded sandbox (SQLite at `path`, demo data on first use), and what
     the startup line says of it."""
@@ -46,20 +65,12 @@ def sandbox_crm(path: str, *, open_mode: bool, settings: Settings) -> tuple[CrmC
 
     from lava_crm_mcp.sandbox import SANDBOX_TOKEN, create_app
 
-    db = Path(path).expanduser()
-    if db.is_dir():
-        raise UsageError(f"The sandbox path {db} is a directory: give a file, e.g. {db / 'sandbox.sqlite3'}.")
+    db = usable_db(path, "--sandbox")
+    fresh = not db.exists()
     try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not db.exists()
         app = create_app(db, open_mode=open_mode, seed="demo")
     except sqlite3.DatabaseError as exc:
-        raise UsageError(
-            f"The sandbox path {db} cannot be used as a database ({exc}): give a new file path, e.g. "
-            f"--sandbox {db.with_name('sandbox.sqlite3')}, or leave PATH out for the default."
-        ) from None
-    except OSError as exc:
-        raise UsageError(f"Cannot create the sandbox at {db}: {exc.strerror}. Give a path you can write.") from None
+        raise not_a_database(db, exc, "--sandbox") from None
     upstream = Upstream(SANDBOX_URL, SecretStr(SANDBOX_TOKEN))
     state = "new, seeded with demo data" if fresh else "existing data; delete the file to reset it"
     return settings.crm_client(upstream, httpx.ASGITransport(app=app)), f"sandbox {db} ({state})"
@@ -101,7 +112,10 @@ def run_stdio(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_http(args: argparse.Namespace, settings: Settings) -> int:
     from lava_crm_mcp.http_app import MCP_PATH, create_http_app, is_loopback
-    from lava_crm_mcp.serving import serve
+    from lava_crm_mcp.serving import serve, uvicorn_problem
+
+    if problem := uvicorn_problem():
+        raise UsageError(problem)
 
     if not is_loopback(args.host) and settings.auth_mode == "none":
         raise UsageError(
@@ -122,9 +136,20 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    """The sandbox API alone: its file checked and the port bound first, so a mistake is one line, never a banner
+    followed by an error."""
+    import sqlite3
+
     from lava_crm_mcp.sandbox.__main__ import run
 
-    return run(args)
+    db = usable_db(args.db, "--db") if args.db != ":memory:" else None
+    sock = listen(args.host, args.port)
+    try:
+        return run(args, sock=sock)
+    except sqlite3.DatabaseError as exc:
+        raise not_a_database(db or Path(args.db), exc, "--db") from None
+    finally:
+        sock.close()
 
 
 def run_tools(args: argparse.Namespace, settings: Settings) -> int:
@@ -171,6 +196,15 @@ def run_health(args: argparse.Namespace, settings: Settings) -> int:
     return probe(args.port)
 
 
+def _with_mode(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        help="which tools are on: full, no-delete (no deletes) or read-only (reads only); overrides LAVA_CRM_MODE "
+        "(default: full)",
+    )
+
+
 def _with_sandbox(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sandbox",
@@ -197,15 +231,17 @@ def port_number(text: str) -> int:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line; the sandbox's own options are read only for `sandbox` (the rest never imports it)."""
     parser = Parser(prog="lava-crm-mcp", description="An MCP server for the Lava CRM.")
-    parser.add_argument("--version", action="version", version=f"lava-crm-mcp {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"lava-crm-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     stdio = commands.add_parser("stdio", help="serve MCP over stdio (the default)")
     _with_sandbox(stdio)
+    _with_mode(stdio)
     http = commands.add_parser("http", help="serve MCP over streamable HTTP at /mcp")
     http.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     http.add_argument("--port", type=port_number, default=8000, help="port (default: %(default)s)")
     http.add_argument("--stateful", action="store_true", help="stateful SSE sessions instead of stateless JSON")
     _with_sandbox(http)
+    _with_mode(http)
     sandbox = commands.add_parser("sandbox", help="serve the sandbox Lava CRM REST API alone")
     if command == "sandbox":
         from lava_crm_mcp.sandbox.__main__ import build_parser as sandbox_arguments
@@ -216,6 +252,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     call.add_argument("tool", help="tool name, e.g. search_contacts")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments (default: {})")
     _with_sandbox(call)
+    _with_mode(call)
     health = commands.add_parser("health", help="probe /healthz on 127.0.0.1 (no server listening is ok)")
     health.add_argument("--port", type=port_number, default=8000, help="the http server's port (default: %(default)s)")
     health.set_defaults(run=run_health)
@@ -230,7 +267,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def _argv(argv: Sequence[str] | None) -> list[str]:
     """`lava-crm-mcp` and `lava-crm-mcp --sandbox` mean the stdio server."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help", "--version")):
+    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help", "-V", "--version")):
         return ["stdio", *args]
     return args
 
@@ -255,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         sys.stderr.write(f"lava-crm-mcp: invalid configuration: {config_problems(exc)}\n")
         return 2
+    if getattr(args, "mode", None):  # the flag wins over LAVA_CRM_MODE
+        settings = settings.model_copy(update={"mode": args.mode})
     configure_logging(settings.log_level)
     try:
         return int(args.run(args, settings))

@@ -9,10 +9,14 @@ installed, else h11); `edge.BodyDeadline` bounds the body.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import inspect
 import logging
 import signal
 import socket
+import sys
+import textwrap
 import threading
 from types import FrameType
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -24,7 +28,7 @@ from lava_crm_mcp.http_app import HttpApp
 from lava_crm_mcp.readiness import Readiness
 from lava_crm_mcp.settings import Settings
 
-__all__ = ["DrainingServer", "RequestDeadline", "build_uvicorn", "serve"]
+__all__ = ["DrainingServer", "RequestDeadline", "build_uvicorn", "serve", "uvicorn_problem"]
 
 logger = logging.getLogger("lava_crm_mcp.http")
 GRACEFUL_SECONDS = 10
@@ -90,6 +94,44 @@ def _fastest_protocol() -> type[asyncio.Protocol]:
     except ImportError:
         return H11Protocol
     return HttpToolsProtocol
+
+
+HOOKS = ("connection_made", "data_received", "connection_lost")
+STATE = ("cycle", "transport", "loop", "client")  # what RequestDeadline reads of the protocol
+
+
+def _set_on_self(cls: type) -> set[str]:
+    """The attributes the class's own code assigns on `self`."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    targets = [target for node in ast.walk(tree) if isinstance(node, ast.Assign) for target in node.targets]
+    targets += [node.target for node in ast.walk(tree) if isinstance(node, ast.AnnAssign)]
+    return {
+        t.attr
+        for t in targets
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+    }
+
+
+def uvicorn_problem(base: type | None = None) -> str | None:
+    """Why the installed uvicorn cannot carry `RequestDeadline` (it relies on its HTTP protocol's internals), in one
+    sentence naming the version; None when everything it uses is there."""
+    base = base or _fastest_protocol()
+    try:
+        missing = [name for name in HOOKS if not callable(getattr(base, name, None))]
+        missing += [f"self.{name}" for name in STATE if name not in _set_on_self(base)]
+        cycle = getattr(sys.modules[base.__module__], "RequestResponseCycle", None)
+        if cycle is None or "response_complete" not in _set_on_self(cycle):
+            missing.append("RequestResponseCycle.response_complete")
+    except (OSError, TypeError):  # no source to read (a bytecode-only install): nothing to check against
+        logger.warning("cannot read uvicorn's HTTP protocol source to check it against the request deadline")
+        return None
+    if not missing:
+        return None
+    return (
+        f"uvicorn {uvicorn.__version__} is not compatible with this lava-crm-mcp: its {base.__name__} lacks "
+        f"{', '.join(missing)}, which the request deadline needs. Install an earlier uvicorn "
+        f"(pip install 'uvicorn<{uvicorn.__version__}') or a lava-crm-mcp release that supports it."
+    )
 
 
 def request_deadline(seconds: float) -> type[asyncio.Protocol]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Literal
+import getpass
+import hashlib
+import re
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import httpx
@@ -16,9 +19,10 @@ from lava_crm_mcp.crm.upstream import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, Ups
 if TYPE_CHECKING:
     from lava_crm_mcp.crm import CrmClient
 
-__all__ = ["MissingCredentials", "Mode", "Settings", "config_problems"]
+__all__ = ["MODES", "MissingCredentials", "Mode", "Settings", "config_problems"]
 
 Mode = Literal["read-only", "no-delete", "full"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 AuthMode = Literal["none", "tokens", "passthrough", "oauth"]
 CommaList = Annotated[tuple[str, ...], NoDecode]
 # Signature algorithms a token may use: public-key only (never "none", never HMAC, whose key a verifier would share).

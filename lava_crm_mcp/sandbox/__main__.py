@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Literal, cast
@@ -18,7 +19,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     """The sandbox's arguments, added to `parser` (e.g. a subcommand's) or to a new parser."""
     parser = parser or argparse.ArgumentParser(prog="python -m lava_crm_mcp.sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    parser.add_argument("--port", type=port_number, default=8765, help="port to listen on (default: 8765)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"sqlite file, or :memory: (default: {DEFAULT_DB})")
     parser.add_argument("--open", action="store_true", dest="open_mode", help="every bearer token is its own org")
     parser.add_argument(
@@ -27,6 +28,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--dialect", choices=["drf", "django-crm"], default="drf", help="wire dialect (default: drf)")
     parser.add_argument("--seed", choices=["demo"], default=None, help="provision every org with the demo data")
     return parser
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
+    return int(text)
 
 
 def _describe_tokens(tokens: Mapping[str, str] | None, open_mode: bool) -> str:
@@ -46,8 +53,11 @@ def serve(
     open_mode: bool = False,
     dialect: Dialect = "drf",
     seed: Literal["demo"] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
-    """Run the sandbox with uvicorn until interrupted (blocking)."""
+    """Run the sandbox with uvicorn until interrupted (blocking), on `sock` when one is already bound (the caller
+    then reports a port in use before anything is said), else on host:port. The database opens first: a file that
+    is not one fails (sqlite3.DatabaseError) before the banner."""
     import uvicorn
 
     _log_to_stderr()
@@ -55,7 +65,10 @@ def serve(
     logger.info("Lava CRM sandbox (%s dialect, db %s) on http://%s:%d/api/", dialect, db, host, port)
     logger.info("Auth: %s", _describe_tokens(tokens, open_mode))
     logger.info("OpenAPI document: http://%s:%d/api/openapi.json", host, port)
-    uvicorn.run(app, host=host, port=port, log_config=None)  # uvicorn's records go to our stderr handler
+    if sock is None:
+        uvicorn.run(app, host=host, port=port, log_config=None)  # uvicorn's records go to our stderr handler
+        return
+    uvicorn.Server(uvicorn.Config(app, log_config=None)).run(sockets=[sock])
 
 
 def _token_org(spec: str, index: int) -> tuple[str, str]:
@@ -63,8 +76,8 @@ def _token_org(spec: str, index: int) -> tuple[str, str]:
     return token, org or f"org-{index}"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve with parsed arguments (shared with the `lava-crm-mcp sandbox` subcommand)."""
+def run(args: argparse.Namespace, sock: socket.socket | None = None) -> int:
+    """Serve with parsed arguments (shared with the `lava-crm-mcp sandbox` subcommand, which binds `sock`)."""
     given = cast("list[str] | None", args.token)
     tokens = dict(_token_org(spec, index) for index, spec in enumerate(given, 1)) if given else None
     serve(
@@ -75,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         open_mode=args.open_mode,
         dialect=args.dialect,
         seed=args.seed,
+        sock=sock,
     )
     return 0
 

@@ -6,16 +6,37 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from lava_crm_mcp import __version__
 from lava_crm_mcp.catalog import catalog
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def test_version_prints_the_package_version(cli: Cli) -> None:
-    done = cli("--version")
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_prints_the_package_version(cli: Cli, flag: str) -> None:
+    done = cli(flag)
     assert done.returncode == 0
     assert done.stdout.strip() == f"lava-crm-mcp {__version__}"
+
+
+@pytest.mark.parametrize("command", ["stdio", "http", "call"])
+def test_help_shows_how_to_start_read_only(cli: Cli, command: str) -> None:
+    done = cli(command, "--help")
+    assert done.returncode == 0
+    assert "--mode {read-only,no-delete,full}" in done.stdout
+
+
+def test_the_mode_flag_wins_over_the_environment(cli: Cli, tmp_path: Path) -> None:
+    call = ("call", "create_contact", '{"first_name": "Zq", "last_name": "Flag"}', "--sandbox", str(tmp_path / "s"))
+
+    refused = cli(*call, "--mode", "read-only", env={"LAVA_CRM_MODE": "full"})
+    created = cli(*call, "--mode", "full", env={"LAVA_CRM_MODE": "read-only"})
+
+    assert refused.returncode == 1
+    assert "create_contact is disabled: this server runs in read-only mode" in refused.stderr
+    assert created.returncode == 0, created.stderr
 
 
 def test_without_a_credential_or_sandbox_the_stdio_server_exits_2_naming_every_way_out(cli: Cli) -> None:

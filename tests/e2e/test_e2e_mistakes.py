@@ -34,7 +34,7 @@ def test_a_file_that_is_not_a_database(cli: Cli, tmp_path: Path) -> None:
 
 def test_a_directory_as_the_sandbox_path(cli: Cli, tmp_path: Path) -> None:
     line = one_line(cli("stdio", "--sandbox", str(tmp_path)))
-    assert f"The sandbox path {tmp_path} is a directory: give a file, e.g. {tmp_path / 'sandbox.sqlite3'}" in line
+    assert f"The sandbox path {tmp_path} is a directory: give a file, e.g. --sandbox {tmp_path / 'sandbox.sqlite3'}" in line
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "http", "-1"])
@@ -97,3 +97,36 @@ def test_an_unknown_option(cli: Cli) -> None:
 def test_an_incomplete_oauth_setup(cli: Cli, tmp_path: Path, env: dict[str, str], says: str) -> None:
     line = one_line(cli("http", "--sandbox", str(tmp_path / "s"), env={"LAVA_MCP_AUTH": "oauth", **env}))
     assert says in line
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_the_sandbox_command_refuses_a_port_out_of_range(cli: Cli, port: str) -> None:
+    line = one_line(cli("sandbox", "--port", port))
+    assert f"'{port}' is not a port: use a number from 1 to 65535" in line
+
+
+def test_the_sandbox_command_on_a_port_in_use_says_so_before_anything_else(cli: Cli, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line(cli("sandbox", "--port", str(port), "--db", str(tmp_path / "s.sqlite3")))
+    assert f"Port {port} on 127.0.0.1 is already in use" in line
+
+
+def test_the_sandbox_command_on_a_file_that_is_not_a_database(cli: Cli, tmp_path: Path, port: int) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database, just notes\n" * 50)
+    line = one_line(cli("sandbox", "--port", str(port), "--db", str(path)))
+    assert f"The sandbox path {path} cannot be used as a database" in line
+    assert path.read_text().startswith("not a database")
+
+
+def test_the_sandbox_command_on_a_directory(cli: Cli, tmp_path: Path, port: int) -> None:
+    line = one_line(cli("sandbox", "--port", str(port), "--db", str(tmp_path)))
+    assert f"The sandbox path {tmp_path} is a directory" in line
+
+
+def test_an_unknown_mode_flag_lists_the_modes(cli: Cli) -> None:
+    line = one_line(cli("stdio", "--mode", "rw"))
+    assert "argument --mode: invalid choice: 'rw' (choose from 'read-only', 'no-delete', 'full')" in line

@@ -3,6 +3,7 @@ a real uvicorn in a thread on 127.0.0.1, raw sockets that send nothing or drip a
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -16,7 +17,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from lava_crm_mcp.serving import RequestDeadline
+from lava_crm_mcp.serving import RequestDeadline, uvicorn_problem
 
 BOUND = 10.0
 SECONDS = 0.5
@@ -80,3 +81,25 @@ def test_a_dripped_header_is_cut_off_and_a_prompt_request_is_served(base: type) 
         with socket.create_connection(("127.0.0.1", port), timeout=BOUND) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+
+
+def test_the_installed_uvicorn_has_what_the_request_deadline_relies_on() -> None:
+    assert uvicorn_problem() is None
+    assert uvicorn_problem(H11Protocol) is None
+
+
+class Bare(asyncio.Protocol):
+    """A protocol as a future uvicorn might write it: the hooks, but none of the state the deadline reads."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+
+def test_a_uvicorn_without_it_is_named_in_one_sentence_before_serving() -> None:
+    problem = uvicorn_problem(Bare)
+
+    assert problem is not None
+    assert problem.startswith(
+        f"uvicorn {uvicorn.__version__} is not compatible with this lava-crm-mcp: its Bare lacks "
+    )
+    assert "self.cycle, self.loop, self.client, RequestResponseCycle.response_complete" in problem
