@@ -7,7 +7,8 @@ body, and nothing read from a request that was refused before its body was read 
     127.0.0.1:51234 - "POST /mcp HTTP/1.1" 200 rpc=tools/call tool=search_contacts 12.3 ms
     127.0.0.1:51236 - "GET /readyz HTTP/1.1" 200 0.4 ms
 
-Never the query string, a header, the arguments or any other part of the body.
+Never the query string, a header, the arguments or any other part of the body, nor the rest of a path that is not
+one of the app's own (a credential put in `/mcp/<token>` is logged as `/mcp/...`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AccessLog", "RpcPeek"]
+__all__ = ["AccessLog", "RpcPeek", "shown_path"]
 
 access_logger = logging.getLogger("lava_crm_mcp.access")
 NOTE = "lava_crm_mcp.rpc"  # the scope key under which AccessLog hands RpcPeek the note to fill
@@ -49,9 +50,10 @@ class AccessLog:
     the answer), or when the app ends without answering (status "-").
     """
 
-    def __init__(self, app: ASGIApp, *, rpc_path: str) -> None:
+    def __init__(self, app: ASGIApp, *, rpc_path: str, paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.rpc_path = rpc_path
+        self.paths = paths | {rpc_path, "/"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,19 +72,28 @@ class AccessLog:
                 status = message["status"]
             elif message["type"] == "http.response.body" and not message.get("more_body", False) and not logged:
                 logged = True
-                _log_request(scope, status, started, note)
+                _log_request(scope, path, status, started, note)
             await send(message)
 
+        path = shown_path(scope["path"], self.paths)
         try:
             await self.app(scope, receive, logging_send)
         finally:
             if not logged:
-                _log_request(scope, status, started, note)
+                _log_request(scope, path, status, started, note)
 
 
-def _log_request(scope: Scope, status: int | None, started: float, note: RpcNote | None) -> None:
+def shown_path(path: str, known: frozenset[str]) -> str:
+    """`path` if it is one of the app's own; else its longest known start (or nothing) followed by `/...`."""
+    if path in known:
+        return quote(path)
+    start = max((item for item in known if path.startswith(item.rstrip("/") + "/")), key=len, default="")
+    return quote(start.rstrip("/")) + "/..."
+
+
+def _log_request(scope: Scope, path: str, status: int | None, started: float, note: RpcNote | None) -> None:
     client = "{}:{}".format(*scope["client"]) if scope.get("client") else "-"
-    method, path, version = scope["method"], quote(scope["path"]), scope["http_version"]
+    method, version = scope["method"], scope["http_version"]
     rpc = note.fields() if note is not None else ""
     elapsed = (time.perf_counter() - started) * 1000
     caller = _caller(scope)
@@ -141,7 +152,7 @@ def _is_json(scope: Scope) -> bool:
 def _note_rpc(note: RpcNote, body: bytes) -> None:
     try:
         request = json.loads(body)
-    except ValueError:  # not JSON, or not UTF-8
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than Python's recursion limit
         return
     if not isinstance(request, dict):  # a batch, or not a request at all
         return

@@ -3,7 +3,7 @@
 From the outside in (after access.AccessLog and cors): `NoCredentialsInUrl` (400 for a credential in the query
 string), `NoOAuth` (404 for the OAuth discovery documents), `BearerAuth` (401 without a good `Authorization`
 header), `PostOnly` (405 for anything but POST on stateless /mcp) and `BodyDeadline` (408/413 for a body that
-arrives too slowly or too big).
+arrives too slowly or too big); with `--stateful`, `IdleStreams` ends event streams that carry nothing.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ __all__ = [
     "OAUTH_DISCOVERY",
     "BearerAuth",
     "BodyDeadline",
+    "IdleStreams",
     "NoCredentialsInUrl",
     "NoOAuth",
     "PostOnly",
     "how_to_authenticate",
     "is_oauth_discovery",
     "json_error",
+    "replay",
 ]
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -194,7 +196,7 @@ class BodyDeadline:
             await json_error(413, "request body too large", detail)(scope, receive, send)
             return
         if body is not None:  # None: the client left
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
 
 
 def _declared_size(scope: Scope) -> int:
@@ -218,11 +220,73 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """The body in one message, then the server's own `receive` (which reports the client leaving)."""
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
+def replay(message: Message, receive: Receive) -> Receive:
+    """`message` (a body already read), then the server's own `receive` (which reports the client leaving)."""
+    pending = [message]
 
     async def replay() -> Message:
         return pending.pop() if pending else await receive()
 
     return replay
+
+
+DISCONNECT: Message = {"type": "http.disconnect"}
+
+
+class IdleStreams:
+    """`--stateful`: a GET event stream on `path` that carries no event for `seconds` (keep-alive pings aside) is
+    ended, as if its client had left; a client that is still there opens it again. Without this, a stream held open
+    keeps its session alive for good."""
+
+    def __init__(self, app: ASGIApp, *, path: str, seconds: float) -> None:
+        self.app = app
+        self.path = path
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        idle = anyio.Event()
+        timer = anyio.CancelScope(deadline=anyio.current_time() + self.seconds)  # moved on by every event sent
+        ended = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.body":
+                ended = not message.get("more_body", False)
+                if not message.get("body", b"").lstrip().startswith(b":"):  # an SSE comment is a ping, not an event
+                    timer.deadline = anyio.current_time() + self.seconds
+            await send(message)
+
+        async def watch() -> None:
+            with timer:
+                await anyio.sleep_forever()
+            idle.set()
+
+        async with anyio.create_task_group() as watching:
+            watching.start_soon(watch)
+            await self.app(scope, _until(idle, receive), watched_send)
+            watching.cancel_scope.cancel()
+        if idle.is_set() and not ended:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _until(event: anyio.Event, receive: Receive) -> Receive:
+    """`receive`, which reports the client leaving once `event` is set."""
+
+    async def receiving() -> Message:
+        received = DISCONNECT
+        async with anyio.create_task_group() as race:
+
+            async def real() -> None:
+                nonlocal received
+                received = await receive()
+                race.cancel_scope.cancel()
+
+            race.start_soon(real)
+            await event.wait()
+            race.cancel_scope.cancel()
+        return received
+
+    return receiving

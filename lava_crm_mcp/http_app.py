@@ -17,8 +17,18 @@ from starlette.types import ASGIApp
 from lava_crm_mcp.access import AccessLog, RpcPeek
 from lava_crm_mcp.cors import Cors
 from lava_crm_mcp.crm import CrmClient
-from lava_crm_mcp.edge import BearerAuth, BodyDeadline, NoCredentialsInUrl, NoOAuth, PostOnly, how_to_authenticate
-from lava_crm_mcp.oauth import OAuthConfig, ResourceMetadata, TokenCheck, auth_settings
+from lava_crm_mcp.edge import (
+    OAUTH_DISCOVERY,
+    BearerAuth,
+    BodyDeadline,
+    IdleStreams,
+    NoCredentialsInUrl,
+    NoOAuth,
+    PostOnly,
+    how_to_authenticate,
+)
+from lava_crm_mcp.oauth import OAuthConfig, TokenCheck
+from lava_crm_mcp.oauth_edge import OAuthGate, ResourceMetadata, auth_settings, metadata_paths
 from lava_crm_mcp.readiness import Readiness
 from lava_crm_mcp.server import build_server
 from lava_crm_mcp.settings import Settings
@@ -82,15 +92,17 @@ class HttpApp:
 
 def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = False) -> HttpApp:
     """The app for `lava-crm-mcp http`; it owns `crm` and closes it on shutdown."""
-    readiness = Readiness(crm)
-    probes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(readiness), methods=["GET"])]
     check = TokenCheck(OAuthConfig.of(settings)) if settings.auth_mode == "oauth" else None
+    readiness = Readiness(crm, auth=check)
+    probes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(readiness), methods=["GET"])]
     app: Starlette = build_server(settings, crm=crm, eager=True).streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=not stateful,
         stateless_http=not stateful,
         transport_security=transport_security(settings),
         max_request_body_size=settings.max_body_bytes,
+        session_idle_timeout=settings.sse_idle_timeout,  # --stateful: a session with no request and no stream
+        max_sessions=settings.max_sessions,  # --stateful: 503 for a new session beyond it
         custom_starlette_routes=probes,
         auth=auth_settings(settings) if check is not None else None,
         token_verifier=check,
@@ -107,16 +119,20 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
                     await check.aclose()
 
     app.router.lifespan_context = lifespan
-    return HttpApp(_edge(app, settings, stateful=stateful), readiness)
+    return HttpApp(_edge(app, settings, stateful=stateful, check=check), readiness)
 
 
-def _edge(app: ASGIApp, settings: Settings, *, stateful: bool) -> ASGIApp:
-    """The middleware of edge.py, cors.py and access.py around `app`, innermost first."""
+def _edge(app: ASGIApp, settings: Settings, *, stateful: bool, check: TokenCheck | None) -> ASGIApp:
+    """The middleware of edge.py, oauth_edge.py, cors.py and access.py around `app`, innermost first."""
+    if check is not None:  # answers 401/403/503 for the SDK's auth middleware, which then reads the token cached
+        app = OAuthGate(app, check=check, settings=settings, path=MCP_PATH)
+    if stateful:
+        app = IdleStreams(app, path=MCP_PATH, seconds=settings.sse_idle_timeout)
     app = BodyDeadline(RpcPeek(app), seconds=settings.request_timeout, limit=settings.max_body_bytes)
     if not stateful:
         app = PostOnly(app, path=MCP_PATH)
     passthrough = settings.auth_mode == "passthrough"
-    if settings.auth_mode == "oauth":  # the SDK checks tokens (RequireAuthMiddleware); discovery is served
+    if settings.auth_mode == "oauth":  # discovery is served
         app = ResourceMetadata(app, settings)
     else:
         if settings.auth_mode != "none":
@@ -125,4 +141,11 @@ def _edge(app: ASGIApp, settings: Settings, *, stateful: bool) -> ASGIApp:
         no_oauth = "This server needs no credential." if settings.auth_mode == "none" else ""
         app = NoOAuth(app, detail=no_oauth or how_to_authenticate(passthrough=passthrough))
     app = Cors(NoCredentialsInUrl(app), origins=allowed_origins(settings), stateful=stateful)
-    return AccessLog(app, rpc_path=MCP_PATH)
+    return AccessLog(app, rpc_path=MCP_PATH, paths=known_paths(settings))
+
+
+def known_paths(settings: Settings) -> frozenset[str]:
+    """The paths the access log shows whole; any other is cut after its known part (`/mcp/...`, `/...`)."""
+    discovery = {f"/.well-known/{document}" for document in OAUTH_DISCOVERY}
+    oauth: set[str] = metadata_paths(settings) if settings.auth_mode == "oauth" else set()
+    return frozenset({MCP_PATH, "/healthz", "/readyz", *discovery, *oauth})

@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Literal, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -24,6 +24,16 @@ __all__ = ["PROBE_EVERY", "PROBE_TIMEOUT", "Readiness", "UpstreamState"]
 
 logger = logging.getLogger("lava_crm_mcp.http")
 UpstreamState = Literal["unchecked", "ok", "credential refused", "rate limited", "unreachable", "error"]
+
+
+class AuthProbe(Protocol):
+    """The OAuth authorization server as /readyz sees it (oauth.TokenCheck)."""
+
+    @property
+    def state(self) -> str: ...
+    async def probe(self) -> None: ...
+
+
 PROBE_EVERY = 30.0
 PROBE_TIMEOUT = 3.0
 
@@ -31,10 +41,18 @@ PROBE_TIMEOUT = 3.0
 class Readiness:
     """Ready while `serving()` is open and no shutdown has begun; the CRM's state from a shared, rate-limited probe."""
 
-    def __init__(self, crm: CrmClient, *, every: float = PROBE_EVERY, timeout: float = PROBE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        crm: CrmClient,
+        *,
+        auth: AuthProbe | None = None,
+        every: float = PROBE_EVERY,
+        timeout: float = PROBE_TIMEOUT,
+    ) -> None:
         if timeout >= every:
             raise ValueError("the probe timeout must be shorter than the probe interval")
         self.crm = crm
+        self.auth = auth
         self.every = every
         self.timeout = timeout
         self.draining = False
@@ -58,16 +76,28 @@ class Readiness:
                 probes.cancel_scope.cancel()
 
     def report(self) -> dict[str, str]:
-        """The /readyz body; starts a CRM probe if none ran within `every` seconds."""
+        """The /readyz body; starts a CRM probe if none ran within `every` seconds. With OAuth, the authorization
+        server's state is information too: during its outage tokens get 503, but every replica shares it."""
         self._maybe_probe()
-        return {"status": "ready" if self.ready else "unready", "upstream": self.upstream}
+        report = {"status": "ready" if self.ready else "unready", "upstream": self.upstream}
+        return report if self.auth is None else report | {"authorization_server": self.auth.state}
 
     def _maybe_probe(self) -> None:
         now = anyio.current_time()
-        if self._probes is None or self.draining or now < self._next_probe or not self._has_credential():
+        if self._probes is None or self.draining or now < self._next_probe:
             return
         self._next_probe = now + self.every
-        self._probes.start_soon(self._probe)
+        if self._has_credential():
+            self._probes.start_soon(self._probe)
+        if self.auth is not None:
+            self._probes.start_soon(self._probe_auth, self.auth)
+
+    async def _probe_auth(self, auth: AuthProbe) -> None:
+        try:
+            with anyio.move_on_after(self.timeout + 1):  # its requests have their own timeout; this guards a hang
+                await auth.probe()
+        except Exception as exc:  # information only: no failure here may reach the process
+            logger.warning("Authorization server probe: %s", type(exc).__name__)
 
     def _has_credential(self) -> bool:
         """Passthrough without a server key has nothing to probe with: the CRM stays "unchecked"."""

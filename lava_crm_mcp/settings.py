@@ -27,6 +27,7 @@ AuthMode = Literal["none", "tokens", "passthrough", "oauth"]
 CommaList = Annotated[tuple[str, ...], NoDecode]
 # Signature algorithms a token may use: public-key only (never "none", never HMAC, whose key a verifier would share).
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+SCOPE = re.compile(r"[!#-\[\]-~]+")  # one OAuth scope token (RFC 6749 3.3): printable ASCII but space, `"` and `\`
 
 
 class MissingCredentials(ValueError):
@@ -90,6 +91,8 @@ class Settings(BaseSettings):
     idle_timeout: int = Field(default=5, ge=1, le=300, validation_alias="LAVA_MCP_IDLE_TIMEOUT")
     request_timeout: float = Field(default=10.0, gt=0, le=300, validation_alias="LAVA_MCP_REQUEST_TIMEOUT")
     shutdown_delay: float = Field(default=0.0, ge=0, le=120, validation_alias="LAVA_MCP_SHUTDOWN_DELAY")
+    max_sessions: int = Field(default=500, ge=1, le=100_000, validation_alias="LAVA_MCP_MAX_SESSIONS")
+    sse_idle_timeout: float = Field(default=300.0, gt=0, le=86_400, validation_alias="LAVA_MCP_SSE_IDLE_TIMEOUT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LAVA_CRM_LOG_LEVEL"
     )
@@ -143,6 +146,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r}{hint}; use an IANA name such as UTC or Europe/Paris"
             ) from None
+        return value
+
+    @field_validator("scope_read", "scope_write", "scope_delete")
+    @classmethod
+    def _one_scope(cls, value: str) -> str:
+        if not SCOPE.fullmatch(value):
+            raise ValueError("a scope is one word of printable ASCII, without spaces, quotes or backslashes")
         return value
 
     @field_validator("oauth_algorithms")
