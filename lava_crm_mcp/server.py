@@ -19,6 +19,7 @@ from lava_crm_mcp.catalog import catalog
 from lava_crm_mcp.context import AppState
 from lava_crm_mcp.policy import refusal, scope_refusal
 from lava_crm_mcp.settings import Settings
+from lava_crm_mcp.stdio_lines import answering_bad_lines
 from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
 if TYPE_CHECKING:
@@ -175,6 +176,7 @@ def build_server(settings: Settings, crm: CrmClient | None = None, *, eager: boo
 
 
 async def serve_stdio(server: Server[AppState]) -> None:
-    """Serve one client over this process's stdin/stdout (both protocol eras)."""
-    async with stdio_server() as (read, write):
-        await server.run(read, write, server.create_initialization_options())
+    """Serve one client over this process's stdin/stdout (both protocol eras); a line that is not a JSON-RPC message
+    gets an error reply (stdio_lines.py)."""
+    async with stdio_server() as (read, write), answering_bad_lines(read, write) as messages:
+        await server.run(messages, write, server.create_initialization_options())

@@ -68,6 +68,9 @@ DOCUMENTED: dict[str, set[str] | None] = {
     "mcp.server.auth.provider": {"AccessToken", "TokenVerifier"},
     "mcp.server.auth.settings": {"AuthSettings"},
     "mcp.server.auth.middleware.auth_context": {"get_access_token"},
+    # what a custom transport reads and writes (migration.md, "Custom transports ... SessionMessage"): stdio_lines.py
+    # stands between stdio_server's streams and the server
+    "mcp.shared.message": {"SessionMessage"},
 }
 ROOT = PACKAGE.parent
 
