@@ -7,8 +7,9 @@ server; oauth_edge.py answers clients.
   URL, RFC 8707) and `exp`/`nbf` with the configured clock skew.
 - A token that is not a JWT goes to token introspection (RFC 7662) when a client id and secret are configured, and
   is refused otherwise.
-- Results are cached by a hash of the token (never the token): a good one until it expires, a refused one for
-  `REFETCH_SECONDS`. Concurrent checks of one token make one check.
+- Results are cached by a hash of the token (never the token): a good one until it expires (an introspected one
+  for `INTROSPECTED_SECONDS` at most, so a revocation shows), a refused one for `REFETCH_SECONDS`. Concurrent checks
+  of one token make one check.
 - Whatever fails while a token is checked (a key of another type, a malformed header, a library error) refuses it
   with one log line; an authorization server that cannot be asked makes the check `Unavailable` instead.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -43,7 +45,10 @@ from lava_crm_mcp.oauth_server import (
 __all__ = ["OAuthConfig", "Refused", "TokenCheck", "Unavailable", "discovery_urls"]
 
 logger = logging.getLogger("lava_crm_mcp.oauth")
-NO_EXPIRY_SECONDS = 60.0  # how long an introspected token without `exp` is trusted before it is asked about again
+# How long an introspected token is trusted before it is asked about again: until its `exp`, but a revocation must
+# show within minutes (and one without `exp` is asked about again sooner).
+INTROSPECTED_SECONDS = 300.0
+NO_EXPIRY_SECONDS = 60.0
 CACHED_TOKENS = 4096
 
 
@@ -54,7 +59,7 @@ class TokenCheck:
     def __init__(self, config: OAuthConfig, http: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.server = AuthServer(config, http)
-        self._good: TLRUCache[bytes, Claims] = TLRUCache(CACHED_TOKENS, self._good_until)
+        self._good: TLRUCache[bytes, tuple[Claims, float]] = TLRUCache(CACHED_TOKENS, lambda _k, v, now: now + v[1])
         self._refused: TLRUCache[bytes, str] = TLRUCache(CACHED_TOKENS, lambda _k, _v, now: now + REFETCH_SECONDS)
         self._checking: dict[bytes, anyio.Lock] = {}
 
@@ -78,17 +83,17 @@ class TokenCheck:
     async def check(self, token: str) -> AccessToken:
         """The token's `AccessToken`, or `Refused` (logged, one line) or `Unavailable`."""
         digest = hashlib.sha256(token.encode()).digest()
-        claims = self._good.get(digest)
-        if claims is None:
+        good = self._good.get(digest)
+        if good is None:
             async with self._one_check_at_a_time(digest):
-                claims = self._good.get(digest) or await self._checked(token, digest)
-        return _access_token(token, claims, self.config.resource, self.config.skew)
+                good = self._good.get(digest) or await self._checked(token, digest)
+        return _access_token(token, good[0], self.config.resource, self.config.skew)
 
-    async def _checked(self, token: str, digest: bytes) -> Claims:
+    async def _checked(self, token: str, digest: bytes) -> tuple[Claims, float]:
         reason = self._refused.get(digest)  # refused a moment ago: refused again, without asking anyone
         if reason is None:
             try:
-                claims = await self._claims(token)
+                good = await self._claims(token)
             except Unavailable:
                 raise
             except (Refused, jwt.PyJWTError) as exc:
@@ -96,8 +101,8 @@ class TokenCheck:
             except Exception as exc:  # a library failure on a hostile token must be a refusal, never a 500
                 reason = f"it could not be checked ({type(exc).__name__})"
             else:
-                self._good[digest] = claims
-                return claims
+                self._good[digest] = good
+                return good
             self._refused[digest] = reason
         logger.info("Refused a bearer token: %s", reason)
         raise Refused(reason)
@@ -113,25 +118,27 @@ class TokenCheck:
             if not lock.locked() and not lock.statistics().tasks_waiting:
                 self._checking.pop(digest, None)
 
-    def _good_until(self, _digest: bytes, claims: Claims, now: float) -> float:
-        """When a good token stops being good, on the cache's clock: `exp` plus the skew."""
+    def _trusted_for(self, claims: Claims, most: float) -> float:
+        """Seconds from now a good token stays good (`exp` plus the skew), `most` at most."""
         expires = claims.get("exp")
         if not isinstance(expires, int | float):
-            return now + NO_EXPIRY_SECONDS
-        return now + (float(expires) + self.config.skew - time.time())
+            return min(NO_EXPIRY_SECONDS, most)
+        return min(float(expires) + self.config.skew - time.time(), most)
 
-    async def _claims(self, token: str) -> Claims:
+    async def _claims(self, token: str) -> tuple[Claims, float]:
+        """The token's claims, and for how many seconds they may be trusted without a new check."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
-            return await self.server.introspect(token)
+            claims = await self.server.introspect(token)
+            return claims, self._trusted_for(claims, INTROSPECTED_SECONDS)
         algorithm = header.get("alg")
         if algorithm not in self.config.algorithms:
             raise Refused(f"the algorithm {shown(algorithm)} is not accepted")
         jwk = await self.server.key(header.get("kid"))
         if jwk.get("alg") not in (None, algorithm):
             raise Refused(f"the token's algorithm {shown(algorithm)} is not its key's ({shown(jwk.get('alg'))})")
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             jwt.PyJWK(jwk, algorithm=algorithm),  # InvalidKeyError for a key of another type (an RSA key for ES256)
             algorithms=[algorithm],
@@ -140,6 +147,7 @@ class TokenCheck:
             leeway=self.config.skew,
             options={"require": ["exp", "iss", "aud"]},
         )
+        return claims, self._trusted_for(claims, math.inf)
 
 
 def _scopes(claims: Claims) -> list[str]:

@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from lava_crm_mcp import oauth
 from lava_crm_mcp.oauth import OAuthConfig, Refused, TokenCheck, Unavailable, discovery_urls
 
 pytestmark = pytest.mark.anyio
@@ -347,6 +348,22 @@ async def test_an_introspected_token_is_asked_about_again_once_it_expires() -> N
         assert time.monotonic() < deadline
         await anyio.sleep(0.05)
     assert await check.verify_token("opaque-token") is None  # read again: now expired
+    assert server.introspections() == 2
+
+
+async def test_an_introspected_token_is_asked_about_again_within_minutes_whatever_its_exp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(oauth, "INTROSPECTED_SECONDS", 0.3)  # 300 s in production: a revocation shows within it
+    server = Introspection({"active": True, "aud": RESOURCE, "scope": "lava-crm:read", "exp": later(3600)})
+    check = server.check()
+    assert await check.verify_token("opaque-token") is not None
+    started = time.monotonic()
+    server.answer = {"active": False}  # revoked
+    while await check.verify_token("opaque-token") is not None:
+        assert time.monotonic() - started < 10, "never asked again"
+        await anyio.sleep(0.05)
+    assert time.monotonic() - started >= 0.3
     assert server.introspections() == 2
 
 
