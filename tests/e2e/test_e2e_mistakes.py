@@ -34,7 +34,8 @@ def test_a_file_that_is_not_a_database(cli: Cli, tmp_path: Path) -> None:
 
 def test_a_directory_as_the_sandbox_path(cli: Cli, tmp_path: Path) -> None:
     line = one_line(cli("stdio", "--sandbox", str(tmp_path)))
-    assert f"The sandbox path {tmp_path} is a directory: give a file, e.g. --sandbox {tmp_path / 'sandbox.sqlite3'}" in line
+    suggested = tmp_path / "sandbox.sqlite3"
+    assert f"The sandbox path {tmp_path} is a directory: give a file, e.g. --sandbox {suggested}" in line
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "http", "-1"])
