@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lava_crm_mcp.catalog import catalog
 from lava_crm_mcp.edge import replay
 from lava_crm_mcp.oauth import Refused, TokenCheck, Unavailable
+from lava_crm_mcp.server import refusals
 from lava_crm_mcp.settings import Settings
 from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
@@ -88,7 +89,8 @@ class OAuthGate:
         self.issuer = settings.oauth_issuer or ""
         self.read = read = settings.scope_read
         self.needed: dict[Tier, str] = {READ: read, WRITE: settings.scope_write, DESTRUCTIVE: settings.scope_delete}
-        self.tiers: dict[str, Tier] = {tool.name: tool.tier for tool in catalog().tools}
+        disabled = refusals(settings)  # by mode or toolset: no scope opens them, so none is asked for
+        self.tiers: dict[str, Tier] = {tool.name: tool.tier for tool in catalog().tools if tool.name not in disabled}
         resource = urlsplit(settings.resource_url or "")
         self.metadata_url = f"{resource.scheme}://{resource.netloc}{METADATA_PATH}{resource.path.rstrip('/')}"
 

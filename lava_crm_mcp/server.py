@@ -104,7 +104,7 @@ class Handlers:
         return types.ListToolsResult(tools=allowed)
 
     async def call_tool(self, ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
-        listed = self.listed.get(params.name)
+        listed = self.listed.get(params.name) if params.name not in self.refused else None  # the mode's refusal first
         refused = scope_refusal(listed, _granted_scopes(), self.needed) if listed is not None else None
         if refused is not None:
             return types.CallToolResult(content=[types.TextContent(type="text", text=refused)], is_error=True)

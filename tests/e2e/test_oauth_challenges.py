@@ -243,3 +243,14 @@ def test_the_readme_quick_start_serves_its_public_host(quick_start: Deployment) 
     token = quick_start.token(READ)
     assert quick_start.post(token, headers={"Host": "mcp.example.com"}).status_code == 200
     assert quick_start.post(token, headers={"Host": "other.example.com"}).status_code == 421
+
+
+@pytest.fixture
+def no_delete(issuer: Issuer) -> Iterator[Deployment]:
+    yield from deploy(issuer, mode="no-delete")
+
+
+def test_no_scope_is_asked_for_a_tool_the_mode_disables(no_delete: Deployment) -> None:
+    answer = no_delete.call(no_delete.token(f"{READ} {WRITE}"), "delete_contact", {"contact_id": "c1"})
+    assert answer.status_code == 200  # stepping up could not help: the mode refuses it, and says so
+    assert "no-delete mode" in answer.text
