@@ -1,4 +1,4 @@
-"""Per-process state (the CRM client) and, per request, the CRM client that request may use.
+"""Per-process state (the CRM client) and, per request, the CRM client that request may use and who is calling.
 
 The SDK hands every handler a `ServerRequestContext`: its `lifespan_context` is our `AppState`, and on HTTP its
 `request` carries the caller's headers (passthrough mode reads the caller's Lava key there). No side channel.
@@ -6,17 +6,46 @@ The SDK hands every handler a `ServerRequestContext`: its `lifespan_context` is 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcp.server import ServerRequestContext
+from mcp.server.auth.middleware.auth_context import get_access_token
 from pydantic import SecretStr
+
+from lava_crm_mcp.tools.caller import Caller
 
 if TYPE_CHECKING:
     from lava_crm_mcp.crm import CrmClient
 
-__all__ = ["AppState", "crm_for"]
+__all__ = ["AppState", "Callers", "caller_of", "crm_for"]
+
+
+@dataclass(frozen=True)
+class Callers:
+    """How a request names its caller: its OAuth token (subject, client), the name of the static token it sent, a
+    fingerprint of its own Lava key (passthrough), or, with no credential at all (stdio), the local user."""
+
+    tokens: tuple[tuple[str, str], ...] = ()
+    """(token, name) of each static token."""
+    local: str = "local user"
+
+    def of(self, headers: Mapping[str, str] | None, passthrough: bool) -> Caller:
+        oauth = get_access_token()
+        if oauth is not None:
+            return Caller("oauth", oauth.subject or oauth.client_id, oauth.client_id if oauth.subject else None)
+        sent = _bearer(headers)
+        if sent is None:
+            return Caller("local", self.local)
+        for token, name in self.tokens:
+            if hmac.compare_digest(sent.encode(), token.encode()):
+                return Caller("token", name)
+        if passthrough:
+            return Caller("key", f"key-{hashlib.sha256(sent.encode()).hexdigest()[:8]}")
+        return Caller("local", self.local)
 
 
 @dataclass
@@ -26,6 +55,7 @@ class AppState:
 
     make: Callable[[], CrmClient]
     passthrough: bool = False
+    callers: Callers = field(default_factory=Callers)
     _crm: CrmClient | None = field(default=None, init=False)
 
     @property
@@ -56,3 +86,9 @@ def crm_for(ctx: ServerRequestContext[AppState, Any]) -> CrmClient:
 
         raise ToolFailure("This server uses each caller's own Lava key: send it as 'Authorization: Bearer <key>'.")
     return state.crm.with_credential(SecretStr(token))
+
+
+def caller_of(ctx: ServerRequestContext[AppState, Any]) -> Caller:
+    """Who this request acts for (see `Callers`)."""
+    state = ctx.lifespan_context
+    return state.callers.of(getattr(ctx.request, "headers", None), state.passthrough)

@@ -15,12 +15,13 @@ from mcp import types
 from mcp.server import ServerRequestContext
 from pydantic import ValidationError
 
-from lava_crm_mcp.context import AppState, crm_for
+from lava_crm_mcp.context import AppState, caller_of, crm_for
 from lava_crm_mcp.crm import CrmError, CrmOutcomeUnknown, CrmUnavailable
 from lava_crm_mcp.crm.deadline import call_deadline
 from lava_crm_mcp.crm.failures import UNSURE
 from lava_crm_mcp.crm.ids import explain
 from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Result, Tier, ToolArgs, ToolFailure, ToolSpec, translate
+from lava_crm_mcp.tools.caller import acting_as
 from lava_crm_mcp.tools.confirm import Confirmations
 from lava_crm_mcp.tools.deletes import two_phase
 from lava_crm_mcp.tools.schema import OutputSchema
@@ -39,9 +40,11 @@ ANNOTATIONS: dict[Tier, types.ToolAnnotations] = {
         read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
     ),
 }
+MOVE_HINT = "A deal's stage changes only through move_deal_to_stage(deal_id, stage)."
 UNKNOWN_HINTS = {
-    "stage": "A deal's stage changes only through move_deal_to_stage(deal_id, stage).",
-    "pipeline_stage": "A deal's stage changes only through move_deal_to_stage(deal_id, stage).",
+    "stage": MOVE_HINT,
+    "pipeline_stage": MOVE_HINT,
+    "status": "A deal is won, lost or reopened by moving it: move_deal_to_stage(deal_id, stage='Won'|'Lost'|…).",
 }
 STAGE_ARGUMENT = "The deal's board stage is the stage argument (a stage id or name), with pipeline if not the default."
 Context = ServerRequestContext[AppState, Any]
@@ -140,7 +143,11 @@ class ToolServer:
         """The tool's result within the call deadline: every CRM request inside stops at it (`crm/deadline.py`);
         the outer limit, a moment later, only catches work outside the adapter."""
         try:
-            with call_deadline(self.deadline), anyio.fail_after(self.deadline + GRACE_SECONDS):
+            with (
+                call_deadline(self.deadline),
+                anyio.fail_after(self.deadline + GRACE_SECONDS),
+                acting_as(caller_of(ctx)),
+            ):
                 crm = crm_for(ctx)
                 if self.confirmations is not None and spec.preview is not None:
                     return await two_phase(spec, crm, args, self.confirmations)

@@ -136,7 +136,7 @@ def _edge(app: ASGIApp, settings: Settings, *, stateful: bool, check: TokenCheck
         app = ResourceMetadata(app, settings)
     else:
         if settings.auth_mode != "none":
-            tokens = [token.get_secret_value() for token in settings.auth_tokens]
+            tokens = [token for token, _ in settings.named_tokens()]
             app = BearerAuth(app, tokens=tokens, passthrough=passthrough)
         no_oauth = "This server needs no credential." if settings.auth_mode == "none" else ""
         app = NoOAuth(app, detail=no_oauth or how_to_authenticate(passthrough=passthrough))

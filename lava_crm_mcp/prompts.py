@@ -26,7 +26,7 @@ class PromptArgs(BaseModel):
 class PipelineReviewArgs(PromptArgs):
     pipeline: Annotated[str, Field(max_length=100, description="Pipeline id or name; empty for the default.")] = ""
     stalled_days: Annotated[
-        int, Field(ge=1, le=365, description="Days without an update after which a deal counts as stalled.")
+        int, Field(ge=1, le=365, description="Days without activity after which a deal counts as stalled.")
     ] = 14
 
 
@@ -40,12 +40,16 @@ class LogFollowUpArgs(PromptArgs):
 
 def pipeline_review(a: PipelineReviewArgs) -> str:
     board = f"get_pipeline_board with pipeline={a.pipeline!r}" if a.pipeline else "get_pipeline_board"
+    within = f", pipeline={a.pipeline!r}" if a.pipeline else ""
     return (
         f"Review the deal pipeline. Call {board} (or read the resource lava-crm://board).\n"
-        "1. For each open stage, list its deals with amount and account; page a long stage with its `more` call.\n"
-        f"2. Flag deals not updated for more than {a.stalled_days} days (get_deal shows updated_at) as stalled.\n"
+        "1. For each open stage, give its deal count, value and probability-weighted value; page a long stage "
+        "with its `more` call.\n"
+        f"2. Find stalled deals in one call: search_deals(status='open'{within}, no_activity_since={a.stalled_days}, "
+        "sort='last_activity_asc'); rows show last_activity and updated. Do not call get_deal per deal.\n"
         "3. Propose concrete next steps: a stage move (say from which stage to which, and why) or a follow-up task.\n"
-        "4. Do not move any deal or create any task until I confirm; then use move_deal_to_stage and create_task."
+        "4. Do not move any deal or create any task until I confirm; then use move_deal_to_stage (with a reason) "
+        "and create_task."
     )
 
 

@@ -25,6 +25,7 @@ Mode = Literal["read-only", "no-delete", "full"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 AuthMode = Literal["none", "tokens", "passthrough", "oauth"]
 CommaList = Annotated[tuple[str, ...], NoDecode]
+TOKEN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._@-]{0,63}")  # `name:token` in LAVA_MCP_AUTH_TOKENS
 # Signature algorithms a token may use: public-key only (never "none", never HMAC, whose key a verifier would share).
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 SCOPE = re.compile(r"[!#-\[\]-~]+")  # one OAuth scope token (RFC 6749 3.3): printable ASCII but space, `"` and `\`
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     timezone: str = Field(default="UTC", validation_alias="LAVA_CRM_TIMEZONE")
     confirm_deletes: bool = Field(default=True, validation_alias="LAVA_CRM_CONFIRM_DELETES")
     confirm_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_SECRET")
+    local_user: str | None = Field(default=None, max_length=64, validation_alias="LAVA_CRM_USER")
     sandbox: str | None = Field(default=None, validation_alias="LAVA_CRM_SANDBOX")
     oauth_issuer: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_ISSUER")
     resource_url: str | None = Field(default=None, validation_alias="LAVA_MCP_RESOURCE_URL")
@@ -245,6 +247,27 @@ class Settings(BaseSettings):
             if parts is not None and parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts)):
                 return f"{name} must be an https URL (http only on loopback), not {url!r}."
         return None
+
+    def named_tokens(self) -> tuple[tuple[str, str], ...]:
+        """(token, name) of each LAVA_MCP_AUTH_TOKENS entry: `name:token` names it; a bare token is named by a short
+        fingerprint (`token-3f2a1b`), never by any part of itself."""
+        named: list[tuple[str, str]] = []
+        for entry in self.auth_tokens:
+            text = entry.get_secret_value()
+            name, _, token = text.partition(":")
+            if not (token and TOKEN_NAME.fullmatch(name)):
+                name, token = f"token-{hashlib.sha256(text.encode()).hexdigest()[:6]}", text
+            named.append((token, name))
+        return tuple(named)
+
+    def local_name(self) -> str:
+        """Who a local process (stdio, `call`) acts for: LAVA_CRM_USER, else the login name."""
+        if self.local_user and self.local_user.strip():
+            return self.local_user.strip()
+        try:
+            return getpass.getuser()
+        except (OSError, KeyError):  # no login name (some containers): say so rather than guess
+            return "local user"
 
     def has_credentials(self) -> bool:
         return self.secret_key is not None or self.crm_token is not None

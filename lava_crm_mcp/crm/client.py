@@ -16,12 +16,14 @@ from pydantic import SecretStr
 
 from lava_crm_mcp import __version__
 from lava_crm_mcp.crm import resources
+from lava_crm_mcp.crm.activity import read_activity
 from lava_crm_mcp.crm.deadline import seconds_left
 from lava_crm_mcp.crm.errors import CrmNotFound, CrmUnavailable
 from lava_crm_mcp.crm.exchange import DEFAULT_MAX_BYTES, Exchange, Failure
 from lava_crm_mcp.crm.filters import Env
 from lava_crm_mcp.crm.models import Pipeline, WireModel
 from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
+from lava_crm_mcp.crm.noun import Sort
 from lava_crm_mcp.crm.pipelines import Pipelines
 from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.crm.retry import RetryPolicy
@@ -34,6 +36,7 @@ logger = logging.getLogger("lava_crm_mcp.crm")
 Clock = Callable[[], dt.date]
 MIN_ATTEMPT_SECONDS = 0.05
 WHOLE_READ = 50  # rows: search_each reads the records its searches share at once when there are no more
+ACTIVITY_READ = 200  # activities and timeline entries read (newest first) to know when records last had activity
 
 
 def utc_today() -> dt.date:
@@ -142,21 +145,34 @@ class CrmClient:
         return [narrowed(whole.items, plan, limit) for plan in plans]
 
     async def _plan(self, path: str, text: str | None, filters: Mapping[str, Any] | None, sort: str | None) -> Plan:
-        """The search resolved: each filter's condition (stage and pipeline names need the pipeline catalog)."""
+        """The search resolved: each filter's condition (stage and pipeline names need the pipeline catalog; a
+        filter or order about activity needs the activity index, read first)."""
         spec = self.records(path).spec
         given = {key: value for key, value in (filters or {}).items() if value is not None}
         by_name = {item.name: item for item in spec.filters}
         order = next((item for item in spec.sorts if item.value == sort), None)
+        activity = await self._activity(given, [by_name[name] for name in given], order)
 
         def plan(pipelines: list[Pipeline]) -> Plan:
-            env = Env(self.today(), given, pipelines)
+            env = Env(self.today(), given, pipelines, activity)
             conditions = [by_name[name].condition(value, env) for name, value in given.items()]
-            return Plan((text or "").strip() or None, spec.search, conditions, order)
+            return Plan((text or "").strip() or None, spec.search, conditions, order, path, activity)
 
         try:
             return plan(await self.pipelines.catalog() if spec.on_board else [])
         except CrmNotFound:  # a pipeline or stage newer than the cached catalog: look once more, fresh
             return plan(await self.pipelines.list())
+
+    async def _activity(self, given: Mapping[str, Any], filters: Sequence[Any], order: Sort | None) -> Any:
+        """The activity index a search needs: from the earliest `no_activity_since` date, or (to sort by it) the
+        newest activities; None when the search does not ask about activity."""
+        asking = [item for item in filters if getattr(item, "needs_activity", False)]
+        if asking:
+            since = min(item.since(given[item.name], self.today()) for item in asking)
+            return await read_activity(self.search, since, ACTIVITY_READ)
+        if order is not None and order.field == "last_activity":
+            return await read_activity(self.search, None, ACTIVITY_READ)
+        return None
 
     async def names(self, refs: list[Ref], *, known: Sequence[WireModel] = ()) -> dict[Ref, str | None]:
         """Display names of references; names the CRM sent nested in `known` records are used first."""

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from lava_crm_mcp.crm.ids import check_id
 from lava_crm_mcp.crm.models import Pipeline, Record
+
+if TYPE_CHECKING:
+    from lava_crm_mcp.crm.activity import ActivityIndex
 
 __all__ = [
     "AtLeast",
@@ -27,7 +29,6 @@ __all__ = [
     "FilterSpec",
     "Flag",
     "Matches",
-    "Prefix",
     "RefIs",
     "Window",
     "field_value",
@@ -45,6 +46,10 @@ class Condition:
     arg: str
     params: Mapping[str, str]
     test: Test
+    quiet: bool = False
+    """Applied by default, not asked for: checked like any other, but not named in a result's notes."""
+    implied: bool = False
+    """Nothing to send, but what is sent already ensures it (the CRM's count is still exact)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Env:
     today: dt.date
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict[str, Any])
     pipelines: Sequence[Pipeline] = ()
+    activity: ActivityIndex | None = None
+    """When records last had activity (read first when a filter or the order asks about it)."""
 
 
 class FilterSpec(Protocol):
@@ -174,31 +181,6 @@ class Equals(Matches):
 
     def same(self, found: str, wanted: str) -> bool:
         return found == wanted
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """The field starts with the prefix of a kind (case-insensitive); a group value stands for several kinds."""
-
-    name: str
-    field: str
-    param: str
-    prefixes: Mapping[str, str]
-    description: str
-    groups: Mapping[str, Sequence[str]] = dataclasses.field(default_factory=dict[str, Sequence[str]])
-
-    @property
-    def annotation(self) -> Any:
-        return literal([*self.prefixes, *self.groups])
-
-    def condition(self, value: Any, env: Env) -> Condition:
-        starts = [self.prefixes[kind].casefold() for kind in self.groups.get(str(value), (str(value),))]
-        common = os.path.commonprefix(starts).strip()  # noqa: RUF071 (text prefixes, not paths)
-        return Condition(
-            self.name,
-            {self.param: common} if common else {},
-            lambda record: str(field_value(record, self.field) or "").casefold().startswith(tuple(starts)),
-        )
 
 
 @dataclass(frozen=True)

@@ -304,9 +304,10 @@ class Created(BaseModel, Generic[R]):
 
 
 class StageMove(BaseModel):
-    """A deal moved on the board: where it was, where it is now."""
+    """A deal moved on the board: where it was, where it is now, and the deal as it was before the move."""
 
     deal: Opportunity
     pipeline: PipelineRef
     from_stage: Stage | None
     to_stage: Stage
+    before: Opportunity

@@ -40,6 +40,8 @@ class Related:
     via: str
     preset: Mapping[str, str] = field(default_factory=dict[str, str])
     sort: str | None = None
+    timeline: bool = False
+    """Timeline entries (tasks this server wrote), shown as entries: when, who, what."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Sort:
     value: str
     field: str
     descending: bool = False
+    sent: bool = True
+    """False for an order the CRM cannot know (`last_activity`): never asked of it, always applied here."""
 
     @property
     def ordering(self) -> str:
@@ -92,6 +96,8 @@ class ResourceSpec(Generic[R, C, U]):
     """A field that identifies a record to people (an email, a company name): creating a second is checked."""
     members: tuple[Members, ...] = ()
     on_board: bool = False
+    completion: bool = False
+    """Tasks: this server marks when one was completed (`history.completion`), shown as `completed_on`."""
     write_aliases: Mapping[str, str] = field(default_factory=dict[str, str])
     """Field -> the name the other API generation of the family uses for it; a write refused for want of the
     other name is sent once more with it (nothing was written by the refused one)."""

@@ -175,7 +175,7 @@ class Pipelines:
 
         current, target_pipeline, target = await self.resolved(resolve)
         moved = await self.move_deal(deal.id, target.id, above_id=above_id, below_id=below_id)
-        return StageMove(deal=moved, pipeline=target_pipeline, from_stage=current, to_stage=target)
+        return StageMove(deal=moved, pipeline=target_pipeline, from_stage=current, to_stage=target, before=deal)
 
     async def locate(self, stage: str, pipeline: str | None = None) -> tuple[Pipeline, Stage]:
         """A stage by id (any pipeline) or by name (in `pipeline`, default: the default pipeline)."""

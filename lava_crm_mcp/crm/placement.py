@@ -5,6 +5,7 @@ The board is the one truth for a deal's stage: the legacy `stage` enum on /api/o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,7 +14,18 @@ from lava_crm_mcp.crm.filters import Condition, Env, field_value
 from lava_crm_mcp.crm.models import Pipeline, Record, Stage
 from lava_crm_mcp.crm.stages import find_pipeline, stages_named
 
-__all__ = ["DEAL_STATUSES", "DealStatus", "InStage", "OnPipeline", "Placement", "Status", "place"]
+__all__ = [
+    "DEAL_STATUSES",
+    "CloseWindow",
+    "DealStatus",
+    "InStage",
+    "NoExpectedClose",
+    "OnPipeline",
+    "Placement",
+    "Status",
+    "place",
+    "status_of",
+]
 
 Status = Literal["open", "won", "lost"]
 DEAL_STATUSES: tuple[Status, ...] = ("open", "won", "lost")
@@ -112,3 +124,59 @@ class DealStatus:
             return _status(None, field_value(record, "is_closed")) == wanted
 
         return Condition(self.name, params, test)
+
+
+def status_of(deal: Record, pipelines: Sequence[Pipeline]) -> Status | None:
+    """A deal's status by its board stage (by `is_closed` when its stage is not known)."""
+    return place(deal, pipelines).status
+
+
+def _closed_day(deal: Record) -> str | None:
+    value = field_value(deal, "closed_on")
+    return str(value)[:10] if value not in (None, "") else None
+
+
+@dataclass(frozen=True)
+class CloseWindow:
+    """A bound on a deal's close date, read by its status: for open deals `closed_on` is the date they are expected
+    to close; for won and lost deals, the date they closed. A deal without the date never matches (the result
+    says so)."""
+
+    name: str
+    description: str
+    closed: bool
+    """False: the expected close of open deals; True: the actual close of won or lost deals."""
+    lower: bool
+    undated: str | None = None
+    """What a result says of the deals a bound leaves out for having no date."""
+    annotation: Any = dt.date
+
+    def condition(self, value: Any, env: Env) -> Condition:
+        bound = value.isoformat() if isinstance(value, dt.date) else str(value)
+        params = {
+            "closed_on__gte" if self.lower else "closed_on__lte": bound,
+            "open": "false" if self.closed else "true",
+        }
+
+        def test(record: Record) -> bool:
+            status, day = status_of(record, env.pipelines), _closed_day(record)
+            if (status in ("won", "lost")) != self.closed or status is None or day is None:
+                return False
+            return day >= bound if self.lower else day <= bound
+
+        return Condition(self.name, params, test)
+
+
+@dataclass(frozen=True)
+class NoExpectedClose:
+    """true: open deals with no expected close date; false: open deals with one."""
+
+    name: str
+    description: str
+    annotation: Any = bool
+
+    def condition(self, value: Any, env: Env) -> Condition:
+        def test(record: Record) -> bool:
+            return status_of(record, env.pipelines) == "open" and (_closed_day(record) is None) == bool(value)
+
+        return Condition(self.name, {"open": "true", "closed_on__isnull": "true" if value else "false"}, test)

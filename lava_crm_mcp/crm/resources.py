@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from lava_crm_mcp.crm import inputs, models
-from lava_crm_mcp.crm.filters import AtLeast, AtMost, Choice, Equals, Flag, Matches, Window
-from lava_crm_mcp.crm.kinds import ACTIVITY_KIND, ANY_CASE_CURRENCY, OPEN_CASE, OPEN_TASK, id_filter, values
+from lava_crm_mcp.crm import inputs, kinds, models
+from lava_crm_mcp.crm.activity import NoActivitySince
+from lava_crm_mcp.crm.filters import AtLeast, AtMost, Equals, Matches
+from lava_crm_mcp.crm.history import CompletedWindow, TaskKind
+from lava_crm_mcp.crm.kinds import choice, id_filter
 from lava_crm_mcp.crm.noun import Column, Members, Related, ResourceSpec, Sort
 from lava_crm_mcp.crm.placement import DealStatus, InStage, OnPipeline
 
@@ -61,6 +63,7 @@ CONTACTS = ResourceSpec(
         Related("deals", "opportunities", "contact_id"),
         Related("open tasks", "tasks", "contact_id", {"status": "open"}),
         Related("activities", "tasks", "contact_id", {"kind": "activity"}, sort="due_date_desc"),
+        Related("timeline", "tasks", "contact_id", {"kind": "timeline"}, timeline=True),
     ),
     detail_keys=("contact_obj",),
     list_paths=(("contact_obj_list",),),
@@ -83,17 +86,23 @@ ACCOUNTS = ResourceSpec(
         Column("name", ("name",)),
         Column("industry", ("industry",)),
         Column("status", ("status",)),
+        Column("updated", ("updated_at",)),
+        Column("last activity", ("last_activity",)),
     ),
     filters=(
-        Choice("industry", "industry", "industry", values(inputs.Industry), ""),
-        Choice("status", "status", "status", ("open", "close"), ""),
+        choice("industry", inputs.Industry, ""),
+        choice("status", Literal["open", "close"], ""),
+        kinds.UPDATED_BEFORE,
+        NoActivitySince("no_activity_since", kinds.STALE, "accounts"),
     ),
+    sorts=kinds.STALENESS,
     related=(
         Related("contacts", "contacts", "account_id"),
         Related("open deals", "opportunities", "account_id", {"status": "open"}),
         Related("open tasks", "tasks", "account_id", {"status": "open"}),
         Related("open cases", "cases", "account_id", {"status": "open"}),
         Related("activities", "tasks", "account_id", {"kind": "activity"}, sort="due_date_desc"),
+        Related("timeline", "tasks", "account_id", {"kind": "timeline"}, timeline=True),
     ),
     detail_keys=("account_obj",),
     list_paths=(("active_accounts", "open_accounts"), ("closed_accounts", "close_accounts")),
@@ -118,8 +127,8 @@ LEADS = ResourceSpec(
         Column("source", ("source",)),
     ),
     filters=(
-        Choice("status", "status", "status", values(inputs.LeadStatus), ""),
-        Choice("source", "source", "source", values(inputs.LeadSource), ""),
+        choice("status", inputs.LeadStatus, ""),
+        choice("source", inputs.LeadSource, ""),
     ),
     related=(
         Related("open tasks", "tasks", "lead_id", {"status": "open"}),
@@ -143,10 +152,13 @@ OPPORTUNITIES = ResourceSpec(
         Column("id", ("id",)),
         Column("name", ("name",)),
         Column("amount", ("amount", "currency")),
+        Column("prob", ("probability",)),
         Column("stage", ("pipeline_stage",)),
         Column("status", ("status",)),
         Column("account", ("account",)),
-        Column("close", ("closed_on",)),
+        Column("close", ("expected_close", "closed_on")),
+        Column("updated", ("updated_at",)),
+        Column("last activity", ("last_activity",)),
     ),
     filters=(
         id_filter("account_id", "account", "account", "Account"),
@@ -156,20 +168,23 @@ OPPORTUNITIES = ResourceSpec(
         DealStatus("status", ""),
         AtLeast("amount_min", "amount", "amount__gte", Decimal, ""),
         AtMost("amount_max", "amount", "amount__lte", Decimal, ""),
-        Equals("currency", "currency", "currency", "ISO code, e.g. EUR.", annotation=ANY_CASE_CURRENCY),
-        AtLeast("close_date_from", "closed_on", "closed_on__gte", dt.date, ""),
-        AtMost("close_date_to", "closed_on", "closed_on__lte", dt.date, ""),
+        Equals("currency", "currency", "currency", "ISO code, e.g. EUR.", annotation=kinds.ANY_CASE_CURRENCY),
+        *kinds.CLOSE_DATES,
+        kinds.UPDATED_BEFORE,
+        NoActivitySince("no_activity_since", kinds.STALE, "opportunities"),
     ),
     relations={"account": "accounts", "contacts": "contacts"},
     related=(
         Related("open tasks", "tasks", "deal_id", {"status": "open"}),
         Related("activities", "tasks", "deal_id", {"kind": "activity"}, sort="due_date_desc"),
+        Related("timeline", "tasks", "deal_id", {"kind": "timeline"}, timeline=True),
     ),
     sorts=(
         Sort("amount_desc", "amount", descending=True),
         Sort("amount_asc", "amount"),
         Sort("close_date_asc", "closed_on"),
         Sort("close_date_desc", "closed_on", descending=True),
+        *kinds.STALENESS,
     ),
     on_board=True,
     detail_keys=("opportunity_obj",),
@@ -189,24 +204,15 @@ TASKS = ResourceSpec(
     columns=(
         Column("id", ("id",)),
         Column("title", ("title",)),
-        Column("status", ("status",)),
+        Column("status", ("status", "completed_on")),
         Column("priority", ("priority",)),
         Column("due", ("due_date",)),
         Column("parent", ("opportunity", "case", "lead", "contacts", "account"), first_of=True),
     ),
     filters=(
-        Choice("status", "status", "status", values(inputs.TaskStatus), "open: New or In Progress.", groups=OPEN_TASK),
-        Choice("priority", "priority", "priority", values(inputs.TaskPriority), ""),
-        Window(
-            "due",
-            "due_date",
-            ("due_date__gte", "due_date__lte"),
-            "status",
-            ("Completed",),
-            "status__in",
-            OPEN_TASK["open"],
-            "overdue: before today, not completed; this_week: Mon-Sun.",
-        ),
+        choice("status", inputs.TaskStatus, "open: New or In Progress.", groups=kinds.OPEN_TASK),
+        choice("priority", inputs.TaskPriority, ""),
+        kinds.DUE_WINDOW,
         AtLeast("due_from", "due_date", "due_date__gte", dt.date, ""),
         AtMost("due_to", "due_date", "due_date__lte", dt.date, ""),
         id_filter("account_id", "account", "account", "Account"),
@@ -214,7 +220,9 @@ TASKS = ResourceSpec(
         id_filter("contact_id", "contacts", "contacts", "Contact"),
         id_filter("lead_id", "lead", "lead", "Lead"),
         id_filter("case_id", "case", "case", "Case"),
-        ACTIVITY_KIND,
+        CompletedWindow("completed_from", "Completed on or after.", lower=True),
+        CompletedWindow("completed_to", "Completed on or before.", lower=False),
+        TaskKind("kind", "task: a rep's (default); activity: logged (or call, email, meeting, note); timeline."),
     ),
     relations={
         "account": "accounts",
@@ -224,6 +232,7 @@ TASKS = ResourceSpec(
         "case": "cases",
     },
     sorts=(Sort("due_date_asc", "due_date"), Sort("due_date_desc", "due_date", descending=True)),
+    completion=True,
     detail_keys=("task_obj",),
     list_paths=(("tasks",),),
     count_paths=(("tasks_count",),),
@@ -244,20 +253,18 @@ CASES = ResourceSpec(
         Column("status", ("status",)),
         Column("priority", ("priority",)),
         Column("account", ("account",)),
+        Column("updated", ("updated_at",)),
+        Column("last activity", ("last_activity",)),
     ),
     filters=(
-        Choice(
-            "status",
-            "status",
-            "status",
-            values(inputs.CaseStatus),
-            "open: New, Assigned or Pending.",
-            groups=OPEN_CASE,
-        ),
-        Choice("priority", "priority", "priority", values(inputs.CasePriority), ""),
+        choice("status", inputs.CaseStatus, "open: New, Assigned or Pending.", groups=kinds.OPEN_CASE),
+        choice("priority", inputs.CasePriority, ""),
         id_filter("account_id", "account", "account", "Account"),
         id_filter("contact_id", "contacts", "contacts", "Contact"),
+        kinds.UPDATED_BEFORE,
+        NoActivitySince("no_activity_since", kinds.STALE, "cases"),
     ),
+    sorts=kinds.STALENESS,
     relations={"account": "accounts", "contacts": "contacts"},
     related=(
         Related("open tasks", "tasks", "case_id", {"status": "open"}),
@@ -287,17 +294,10 @@ INVOICES = ResourceSpec(
         Column("account", ("account",)),
     ),
     filters=(
-        Choice("status", "status", "status", values(inputs.InvoiceStatus), ""),
+        choice("status", inputs.InvoiceStatus, ""),
         id_filter("account_id", "account", "account", "Account"),
         id_filter("contact_id", "contact", "contact", "Contact"),
-        Flag(
-            "unpaid",
-            "status",
-            "status__in",
-            ("Draft", "Sent", "Pending"),
-            ("Paid",),
-            "true: Draft, Sent or Pending; false: Paid.",
-        ),
+        kinds.UNPAID,
         AtLeast("due_from", "due_date", "due_date_gte", dt.date, ""),
         AtMost("due_to", "due_date", "due_date_lte", dt.date, ""),
     ),

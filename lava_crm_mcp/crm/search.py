@@ -15,6 +15,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
+from lava_crm_mcp.crm.activity import ActivityIndex
 from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound
 from lava_crm_mcp.crm.filters import Condition, field_value, words
 from lava_crm_mcp.crm.models import Page, Record
@@ -76,6 +77,16 @@ class Plan:
     search_fields: Sequence[str] = ()
     conditions: Sequence[Condition] = ()
     sort: Sort | None = None
+    path: str = ""
+    activity: ActivityIndex | None = None
+    """When the records last had activity, when the search asked about it (read before the search)."""
+
+    def value(self, record: Record, name: str) -> Any:
+        """A field of the record, or `last_activity` (from the activity index, as an ISO date)."""
+        if name == "last_activity":
+            day = self.activity.of(self.path, record) if self.activity is not None else None
+            return day.isoformat() if day is not None else None
+        return field_value(record, name)
 
     def _filter_params(self) -> dict[str, str]:
         sent: dict[str, str] = {}
@@ -91,7 +102,7 @@ class Plan:
         params = self._filter_params()
         if self.text:
             params["search"] = max(words(self.text), key=len) if narrow else self.text
-        if self.sort is not None:
+        if self.sort is not None and self.sort.sent:
             params["ordering"] = self.sort.ordering
         return params
 
@@ -99,6 +110,16 @@ class Plan:
         """Arguments with nothing to send (e.g. a stage name several pipelines share): they are checked here only."""
         sent = self._filter_params()
         return [c.arg for c in self.conditions if not any(sent.get(key) == value for key, value in c.params.items())]
+
+    def exact(self) -> bool:
+        """Whether every condition is sent to the CRM, or implied by what is (its count is then this search's)."""
+        implied = {c.arg for c in self.conditions if c.implied}
+        return all(arg in implied for arg in self.unsent())
+
+    def named_unsent(self) -> list[str]:
+        """The unsent arguments a result names (a default applied here, such as tasks' kind, goes unsaid)."""
+        quiet = {c.arg for c in self.conditions if c.quiet}
+        return [arg for arg in self.unsent() if arg not in quiet]
 
     def failures(self, record: Record, *, narrow: bool = False) -> list[str]:
         """The arguments the CRM was asked to apply and this record fails ("query" for the search text)."""
@@ -120,7 +141,7 @@ class Plan:
     def key(self, record: Record) -> tuple[bool, Any]:
         """Sort key with missing values last in either direction."""
         assert self.sort is not None
-        raw = field_value(record, self.sort.field)
+        raw = self.value(record, self.sort.field)
         value: Any = Decimal(str(raw)) if raw not in (None, "") and self.sort.field == "amount" else raw
         return (value is None, value if value is not None else "")
 
@@ -142,9 +163,12 @@ class Found(Generic[R]):
     stopped_early: bool = False
     """The scan hit its budget: more matches may exist beyond `next`."""
     sorted_here: bool = False
-    """The CRM ignored the order: rows were sorted here, among the records read."""
+    """The CRM ignored the order (or cannot know it: `derived_order`): rows were sorted here, among those read."""
+    derived_order: bool = False
     repeated: bool = False
     """The CRM sent rows it had already sent: its paging ignores what was asked, so the scan stopped there."""
+    activity: ActivityIndex | None = None
+    """When the records last had activity, when the search asked about it."""
 
 
 def _sorted(plan: Plan, rows: Sequence[Record]) -> bool:
@@ -237,8 +261,9 @@ class _Scan(Generic[R]):
         more = offset + self.limit < len(rows)
         self.found.next = Cursor(offset=offset + self.limit, narrow=cursor.narrow) if more else None
         self.found.sorted_here, self.found.stopped_early = True, not complete and not self.found.repeated
+        self.found.derived_order = self.plan.sort is not None and not self.plan.sort.sent
         self.found.total = len(rows) if complete else None
-        self.found.ignored, self.found.local = list(self.ignored), self.plan.unsent()
+        self.found.ignored, self.found.local = list(self.ignored), self.plan.named_unsent()
         return self.found
 
     @staticmethod
@@ -251,11 +276,11 @@ class _Scan(Generic[R]):
     def finish(self, cursor: Cursor, *, exhausted: bool) -> Found[R]:
         """Say what the CRM did not apply, and a total only when it is known: the CRM's count of exactly this
         query, or a count made here from a scan of every slice."""
-        self.found.ignored, self.found.local = list(self.ignored), self.plan.unsent()
+        self.found.ignored, self.found.local = list(self.ignored), self.plan.named_unsent()
         from_start = cursor.start == 0 and cursor.skip == 0
         if self.found.repeated:
             self.found.total = None
-        elif not self.ignored and not self.found.local and not cursor.narrow:
+        elif not self.ignored and self.plan.exact() and not cursor.narrow:
             self.found.total = self.crm_total
         elif exhausted and from_start and self.found.next is None:
             self.found.total = len(self.found.items)
@@ -274,7 +299,7 @@ def ordered(rows: list[R], plan: Plan) -> list[R]:
 def narrowed(rows: Sequence[R], plan: Plan, limit: int) -> Found[R]:
     """A search answered from rows already read (all the records it could match): filtered, ordered, counted."""
     matching = ordered([row for row in rows if plan.matches(row)], plan)
-    found = Found[R](items=matching[:limit], total=len(matching), scanned=len(rows))
+    found = Found[R](items=matching[:limit], total=len(matching), scanned=len(rows), activity=plan.activity)
     found.next = Cursor(offset=limit) if len(matching) > limit else None
     return found
 
@@ -282,7 +307,8 @@ def narrowed(rows: Sequence[R], plan: Plan, limit: int) -> Found[R]:
 async def run_search(fetch: Fetch[R], plan: Plan, cursor: Cursor, limit: int, budget: Budget | None = None) -> Found[R]:
     """Search with `plan` from `cursor`, returning at most `limit` matching rows."""
     scan = _Scan(fetch, plan, limit, budget or Budget())
-    if cursor.offset is not None:
+    scan.found.activity = plan.activity
+    if cursor.offset is not None or (plan.sort is not None and not plan.sort.sent):
         return await scan.sorted_here(cursor)
     first = await scan.page(cursor.start, cursor.narrow)
     if plan.text and len(words(plan.text)) > 1 and not first.items and cursor.start == 0 and not cursor.narrow:

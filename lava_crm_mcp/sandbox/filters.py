@@ -167,6 +167,8 @@ def by(field: str, value: Value = TEXT) -> Sort:
 
 
 CREATED = Sort("created_at", "created_at")
+UPDATED = Sort("updated_at", "updated_at")
+UPDATED_BEFORE = Param("updated_at__lt", "updated_at < ?", DAY, "Last changed before this day (updated_at).")
 
 
 @dataclass(frozen=True)

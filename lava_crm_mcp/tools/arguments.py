@@ -9,14 +9,15 @@ from types import UnionType
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 
 from lava_crm_mcp.crm import ResourceSpec
 from lava_crm_mcp.crm.filters import literal
 from lava_crm_mcp.crm.inputs import MONEY_PATTERN, Id
-from lava_crm_mcp.tools._shared import ConfirmArg, CursorArg, IdArg, LimitArg, Lookup, QueryArg, ToolArgs
+from lava_crm_mcp.tools._shared import CLEARABLE, ConfirmArg, CursorArg, IdArg, LimitArg, Lookup, QueryArg, ToolArgs
 
-__all__ = ["BodyArgs", "IdArgs", "SearchArgs", "body_args", "edits", "id_args", "search_args"]
+__all__ = ["BodyArgs", "IdArgs", "SearchArgs", "body_args", "edits", "id_args", "search_args", "unclearable"]
 
 MONEY_ARG: Any = Annotated[str, StringConstraints(pattern=MONEY_PATTERN), Field(description="e.g. 1500.00")]
 FilterText = Annotated[str, StringConstraints(max_length=255)]
@@ -68,7 +69,8 @@ class SearchArgs(ToolArgs):
 def search_args(name: str, spec: ResourceSpec[Any, Any, Any]) -> type[SearchArgs]:
     fields: dict[str, Any] = {"query": (QueryArg, None)}
     for item in spec.filters:
-        fields[item.name] = (_tool_type(item.annotation) | None, Field(None, description=item.description or None))
+        default = getattr(item, "default", None)  # a filter applied unless the caller says otherwise (tasks' kind)
+        fields[item.name] = (_tool_type(item.annotation) | None, Field(default, description=item.description or None))
     if spec.sorts:
         order = literal([sort.value for sort in spec.sorts])
         fields["sort"] = (order | None, Field(None, description="Default: newest first."))
@@ -95,8 +97,9 @@ def id_args(name: str, spec: ResourceSpec[Any, Any, Any], *, confirm: bool = Fal
     return create_model(f"{name}Arguments", __base__=IdArgs, **params)
 
 
-def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
-    """A tool argument from a request-body field: same name and rules; money as a plain decimal string."""
+def _arg(name: str, field: FieldInfo, clearable: bool = False) -> tuple[Any, Any]:
+    """A tool argument from a request-body field: same name and rules; money as a plain decimal string. An update's
+    `clearable` argument admits null in its schema too (null clears the field)."""
     annotation: Any = field.annotation
     if annotation is Decimal or any(arg is Decimal or Decimal in get_args(arg) for arg in get_args(annotation)):
         annotation = MONEY_ARG if field.is_required() else MONEY_ARG | None
@@ -104,7 +107,19 @@ def _arg(name: str, field: FieldInfo) -> tuple[Any, Any]:
         annotation = Annotated[annotation, *field.metadata]
     else:
         annotation = _tool_type(annotation)
-    return annotation, Field(... if field.is_required() else None, description=FIELD_NOTES.get(name))
+    extra: JsonDict | None = {CLEARABLE: True} if clearable else None
+    return annotation, Field(
+        ... if field.is_required() else None, description=FIELD_NOTES.get(name), json_schema_extra=extra
+    )
+
+
+KEPT = frozenset({"status", "priority", "currency", "do_not_call"})
+"""Fields the CRM always holds a value in: an update can change them, never clear them (nor a required field)."""
+
+
+def unclearable(spec: ResourceSpec[Any, Any, Any]) -> frozenset[str]:
+    required = {name for name, info in spec.create.model_fields.items() if info.is_required()}
+    return frozenset(required | KEPT)
 
 
 class BodyArgs(ToolArgs):
@@ -113,8 +128,12 @@ class BodyArgs(ToolArgs):
     extras: ClassVar[tuple[str, ...]] = ()
 
     def body(self, *exclude: str) -> dict[str, Any]:
-        """The fields to send, without the extras."""
+        """The fields to send, without the extras (a create leaves out what is null)."""
         return self.model_dump(exclude={*self.extras, *exclude}, exclude_none=True)
+
+    def changes(self, *exclude: str) -> dict[str, Any]:
+        """An update's fields as given: a field given as null is sent as null (it clears it)."""
+        return self.model_dump(exclude={*self.extras, *exclude}, exclude_unset=True)
 
     def get(self, name: str) -> Any:
         return getattr(self, name, None)
@@ -158,7 +177,9 @@ def body_args(name: str, body: type[BaseModel], spec: ResourceSpec[Any, Any, Any
     fields = {key: info for key, info in body.model_fields.items() if key not in skip}
     required = {key for key, info in spec.create.model_fields.items() if info.is_required()}
     params: dict[str, Any] = {f"{spec.noun}_id": (IdArg, ...)} if with_id else {}
-    params |= {key: _arg(key, info) for key, info in sorted(fields.items(), key=lambda item: item[0] not in required)}
+    kept = unclearable(spec)
+    ordered = sorted(fields.items(), key=lambda item: item[0] not in required)
+    params |= {key: _arg(key, info, clearable=with_id and key not in kept) for key, info in ordered}
     model = create_model(f"{name}Arguments", __base__=BodyArgs, **(params | extra))
     model.extras = tuple(extra)
     return model

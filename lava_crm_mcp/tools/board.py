@@ -6,6 +6,7 @@ pages through that one column.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from lava_crm_mcp.crm.models import DealCard, PipelineRef
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.stages import find_pipeline, find_stage
 from lava_crm_mcp.tools._shared import Lookup, PipelineArg, ToolArgs, ToolFailure, next_call
+from lava_crm_mcp.tools.forecast import deal_facts
 from lava_crm_mcp.tools.render import Link, Result, one_line, values_line
 from lava_crm_mcp.tools.views import CELL_TEXT
 
@@ -30,6 +32,10 @@ class BoardArgs(ToolArgs):
     stage: Annotated[Lookup | None, Field(description="Show only this stage (id or name).")] = None
     offset: Annotated[int, Field(ge=0, le=1_000_000, description="With stage: deals of the column to skip.")] = 0
     limit: Annotated[int, Field(ge=1, le=50, description="Deals shown per stage (default 8).")] = DEFAULT_SHOWN
+    closing_from: Annotated[
+        dt.date | None, Field(description="Open stages: deals expected to close from this day.")
+    ] = None
+    closing_to: Annotated[dt.date | None, Field(description="… and up to this day.")] = None
 
 
 class BoardDeal(BaseModel):
@@ -41,13 +47,15 @@ class BoardDeal(BaseModel):
 
 
 class BoardStage(BaseModel):
-    """One column: its size and value over ALL its deals, and the deals shown."""
+    """One column: its size, value and (open stages) probability-weighted value over ALL its deals (in the closing
+    window, when one is given), and the deals shown."""
 
     id: str
     name: str
     stage_type: str
     deal_count: int
     value: dict[str, str]
+    weighted: dict[str, str] | None = None
     deals: list[BoardDeal]
     more: str | None = None
 
@@ -56,15 +64,20 @@ class BoardResult(Result):
     pipeline: PipelineRef
     deal_count: int
     open_value: dict[str, str]
+    weighted_value: dict[str, str]
     stages: list[BoardStage]
+    note: str | None = None
 
     def render(self) -> str:
         default = ", default" if self.pipeline.is_default else ""
         head = f"{one_line(self.pipeline.name)} (pipeline {self.pipeline.id}{default}): {self.deal_count} deals"
-        lines = [head + (f"; open value {_money(self.open_value)}" if self.open_value else "")]
+        forecast = f"; open value {_money(self.open_value)}" if self.open_value else ""
+        forecast += f", weighted {_money(self.weighted_value)}" if self.weighted_value else ""
+        lines = [head + forecast + (f" ({self.note})" if self.note else "")]
         for stage in self.stages:
             kind = "" if stage.stage_type == "open" else f" ({stage.stage_type})"
             value = f", {_money(stage.value)}" if stage.value else ""
+            value += f" (weighted {_money(stage.weighted)})" if stage.weighted else ""
             lines.append(f"{stage.id} | {one_line(stage.name)}{kind}: {stage.deal_count} deals{value}")
             lines += [f"  {values_line(_deal_cells(deal))}" for deal in stage.deals]
             if stage.more:
@@ -136,9 +149,13 @@ def _deal(card: DealCard, names: dict[Ref, str | None]) -> BoardDeal:
 
 
 async def read_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
-    """Read the board once, summarise every column, and name the accounts of the deals shown."""
+    """Read the board once, summarise every column (weighted by each open deal's probability, within the closing
+    window when one is given), and name the accounts of the deals shown."""
     board = await crm.pipelines.columns(await _pipeline_id(crm, a))
-    columns = _chosen(board.columns, a, board.pipeline)
+    facts = await deal_facts(crm, board)
+    window = (a.closing_from, a.closing_to)
+    every = [facts.within(column, *window) if column.stage.stage_type == "open" else column for column in board.columns]
+    columns = _chosen(every, a, board.pipeline)
     shown = {column.stage.id: column.cards(a.offset, a.offset + a.limit) for column in columns}
     cards = [card for deals in shown.values() for card in deals]
     names = await crm.names([("accounts", card.account) for card in cards if card.account], known=cards)
@@ -149,11 +166,18 @@ async def read_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
             stage_type=column.stage.stage_type,
             deal_count=column.count,
             value=_shown(column.value()),
+            weighted=_shown(facts.weighted([column])) if column.stage.stage_type == "open" else None,
             deals=[_deal(card, names) for card in shown[column.stage.id]],
             more=_more(column, a, board.pipeline),
         )
         for column in columns
     ]
-    open_columns = [column for column in board.columns if column.stage.stage_type == "open"]
-    total = sum(column.count for column in board.columns)
-    return BoardResult(pipeline=board.pipeline, deal_count=total, open_value=_total(open_columns), stages=stages)
+    open_columns = [column for column in every if column.stage.stage_type == "open"]
+    return BoardResult(
+        pipeline=board.pipeline,
+        deal_count=sum(column.count for column in every),
+        open_value=_total(open_columns),
+        weighted_value=_shown(facts.weighted(open_columns)),
+        stages=stages,
+        note=facts.note(open_columns, window),
+    )

@@ -11,10 +11,11 @@ from lava_crm_mcp.crm.filters import field_value
 from lava_crm_mcp.crm.ids import check_id
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.tools._shared import ToolFailure, next_call
-from lava_crm_mcp.tools.arguments import BodyArgs, edits
+from lava_crm_mcp.tools.arguments import BodyArgs, edits, unclearable
 
 __all__ = [
     "apply_members",
+    "cleared",
     "duplicate_of",
     "explain_refusal",
     "placed_deal",
@@ -55,6 +56,19 @@ async def explain_refusal(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], a: 
     value = a.get(spec.natural_key) if spec.natural_key else None
     if value and spec.natural_key in exc.fields and (existing := await duplicate_of(crm, spec, str(value))):
         raise _existing(spec, existing, str(value), refused=True) from exc
+
+
+def cleared(spec: ResourceSpec[Any, Any, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """An update's changes with its nulls checked: a field the CRM always holds cannot be cleared (the message says
+    what to give instead); a list of links given as null becomes empty."""
+    kept = sorted(name for name, value in changes.items() if value is None and name in unclearable(spec))
+    if kept:
+        raise ToolFailure(
+            f"{', '.join(kept)} cannot be cleared (the CRM always holds a value there): give a new value instead, "
+            "or leave it out to keep it."
+        )
+    lists = {name for name, info in spec.update.model_fields.items() if "list" in str(info.annotation)}
+    return {name: [] if value is None and name in lists else value for name, value in changes.items()}
 
 
 def _ids(a: BodyArgs, name: str) -> list[str]:

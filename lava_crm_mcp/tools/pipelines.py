@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from lava_crm_mcp.crm import CrmClient, Pipeline, Stage
-from lava_crm_mcp.crm.models import PipelineRef
 from lava_crm_mcp.crm.stages import find_pipeline
 from lava_crm_mcp.tools._shared import (
     CUSTOMER_TEXT,
@@ -22,6 +21,7 @@ from lava_crm_mcp.tools._shared import (
     next_call,
 )
 from lava_crm_mcp.tools.board import BoardArgs, BoardResult, read_board
+from lava_crm_mcp.tools.moves import MoveResult, move_deal
 from lava_crm_mcp.tools.render import Result, one_line
 from lava_crm_mcp.tools.stage_deletes import DELETE_STAGE, StageArgs
 
@@ -36,6 +36,7 @@ __all__ = [
 
 Name = Lookup
 StageArg = Annotated[Lookup, Field(description="Stage id, or stage name in the deal's pipeline (e.g. 'Won').")]
+Reason = Annotated[str | None, StringConstraints(max_length=255), Field(description="Why; kept in its timeline.")]
 
 
 def _stage_line(stage: Stage) -> str:
@@ -70,24 +71,6 @@ class StageResult(Result):
         return f"Stage {self.stage.id}: {one_line(self.stage.name)} ({self.stage.stage_type})."
 
 
-class MoveResult(Result):
-    deal_id: str
-    deal_name: str | None
-    pipeline: PipelineRef
-    from_stage: str | None
-    to_stage: str
-    to_stage_id: str
-    is_closed: bool
-    outcome: str | None
-
-    def render(self) -> str:
-        closed = f" The deal is now closed ({self.outcome})." if self.is_closed else " The deal is open."
-        return (
-            f"Moved deal {self.deal_id} ({one_line(self.deal_name or '')}) from {self.from_stage or 'no stage'} "
-            f"to {self.to_stage} in pipeline {one_line(self.pipeline.name)}.{closed}"
-        )
-
-
 class NoArgs(ToolArgs):
     pass
 
@@ -113,6 +96,7 @@ class MoveArgs(ToolArgs):
     ] = None
     above_deal_id: IdArg | None = Field(None, description="Place just above this deal in the target stage.")
     below_deal_id: IdArg | None = Field(None, description="Or just below this one.")
+    reason: Reason = None
 
 
 async def list_pipelines(crm: CrmClient, _: NoArgs) -> PipelineList:
@@ -140,19 +124,14 @@ async def rename_stage(crm: CrmClient, a: RenameStageArgs) -> StageResult:
 
 
 async def move_deal_to_stage(crm: CrmClient, a: MoveArgs) -> MoveResult:
-    move = await crm.pipelines.move_deal_to_stage(
-        a.deal_id, a.stage, pipeline=a.pipeline, above_id=a.above_deal_id, below_id=a.below_deal_id
-    )
-    closed = bool(move.deal.is_closed) or move.to_stage.is_terminal
-    return MoveResult(
-        deal_id=move.deal.id,
-        deal_name=move.deal.name,
-        pipeline=move.pipeline,
-        from_stage=move.from_stage.name if move.from_stage else None,
-        to_stage=move.to_stage.name,
-        to_stage_id=move.to_stage.id,
-        is_closed=closed,
-        outcome=move.to_stage.stage_type if closed else None,
+    return await move_deal(
+        crm,
+        a.deal_id,
+        a.stage,
+        pipeline=a.pipeline,
+        above_id=a.above_deal_id,
+        below_id=a.below_deal_id,
+        reason=a.reason,
     )
 
 

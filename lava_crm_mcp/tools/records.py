@@ -6,11 +6,14 @@ named from its entry in the noun table; the inventory (`tools/inventory.py`) lis
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, create_model
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, CrmNotFound, ResourceSpec, Stage
+from lava_crm_mcp.crm.filters import field_value
+from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.tools._shared import (
     CUSTOMER_TEXT,
     DESTRUCTIVE,
@@ -24,6 +27,7 @@ from lava_crm_mcp.tools.arguments import BodyArgs, IdArgs, body_args, id_args
 from lava_crm_mcp.tools.deletes import DeleteResult, impact
 from lava_crm_mcp.tools.edits import (
     apply_members,
+    cleared,
     explain_refusal,
     placed_deal,
     plan_members,
@@ -31,6 +35,7 @@ from lava_crm_mcp.tools.edits import (
     target_stage,
     with_list_edits,
 )
+from lava_crm_mcp.tools.lifecycle import before_update
 from lava_crm_mcp.tools.related import RelatedLists, alongside, related_lists
 from lava_crm_mcp.tools.render import Created, RecordResult
 from lava_crm_mcp.tools.searching import search_tool
@@ -39,12 +44,24 @@ from lava_crm_mcp.tools.views import View, view
 __all__ = ["create_tool", "delete_tool", "get_tool", "record_tools", "update_tool"]
 
 
+def _has_timeline(spec: ResourceSpec[Any, Any, Any]) -> bool:
+    return any(item.timeline for item in spec.related)
+
+
 def _record_result(v: View, related: type[BaseModel] | None) -> type[RecordResult[Any]]:
     fields: dict[str, Any] = {"related": (related | None, None)} if related is not None else {}
+    if related is not None and _has_timeline(v.spec):
+        fields["last_activity"] = (str | None, None)
+    if related is not None and _has_timeline(v.spec) and v.spec.on_board:
+        fields["in_stage_since"] = (str | None, None)
     model = create_model(f"{v.spec.noun.title()}Result", __base__=RecordResult[v.record], **fields)  # type: ignore[name-defined]
 
     def render(self: RecordResult[Any]) -> str:
         lines = v.lines(f"{self.kind} {getattr(self.record, 'id', '')}", self.record, self.notes)
+        since = getattr(self, "in_stage_since", None)
+        stage = f"; in this stage since {since}" if since else ""
+        if "last_activity" in type(self).model_fields:
+            lines.append(f"last activity: {getattr(self, 'last_activity', None) or 'none recorded'}{stage}")
         extra = getattr(self, "related", None)
         if isinstance(extra, RelatedLists):
             lines += extra.lines()
@@ -54,6 +71,14 @@ def _record_result(v: View, related: type[BaseModel] | None) -> type[RecordResul
     return model
 
 
+def _since_by_crm(record: Record, today: dt.date) -> str | None:
+    """Since when a deal is in its stage, by the CRM's own count when it keeps one (`days_in_stage`)."""
+    days = field_value(record, "days_in_stage")
+    if isinstance(days, int | float) and not isinstance(days, bool) and 0 <= days < 36_500:
+        return (today - dt.timedelta(days=int(days))).isoformat()
+    return None
+
+
 def get_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     name = f"get_{spec.noun}"
     v = view(spec)
@@ -61,12 +86,22 @@ def get_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     result = _record_result(v, lists)
 
     async def get(crm: CrmClient, a: IdArgs) -> RecordResult[Any]:
+        raw: list[Record] = []
+
         async def shown() -> tuple[BaseModel, list[str]]:
-            record = await crm.records(spec.path).get(a.record_id())
-            return v.record_of(record, await v.namer(crm, [record], full=True))
+            raw.append(await crm.records(spec.path).get(a.record_id()))
+            return v.record_of(raw[0], await v.namer(crm, raw, full=True))
 
         (record_view, notes), related = await alongside(lists, crm, a.record_id(), shown)
-        return result(kind=spec.noun, record=record_view, notes=notes, **related)
+        lists_read = related.get("related")
+        history: dict[str, Any] = {}
+        if isinstance(lists_read, RelatedLists) and _has_timeline(spec):
+            stage = getattr(getattr(record_view, "stage", None), "id", None)
+            history = lists_read.history(stage) if spec.on_board else lists_read.history(None)
+            history = {key: value for key, value in history.items() if key in result.model_fields}
+            if spec.on_board and history.get("in_stage_since") is None:
+                history["in_stage_since"] = _since_by_crm(raw[0], crm.today())
+        return result(kind=spec.noun, record=record_view, notes=notes, **related, **history)
 
     with_ = f", with its {', '.join(item.label for item in spec.related)}" if spec.related else ""
     return ToolSpec(
@@ -167,11 +202,12 @@ def update_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     result = _record_result(v, None)
 
     async def update(crm: CrmClient, a: BodyArgs) -> RecordResult[Any]:
-        record_id, changes = getattr(a, id_field), a.body(id_field)
+        record_id, changes = getattr(a, id_field), cleared(spec, a.changes(id_field))
         if not changes and not any(a.get(extra) for extra in a.extras):
             raise ToolFailure(f"Nothing to update: pass {id_field} and at least one field to change.")
         relinks, unchanged = await plan_members(crm, spec, record_id, a)
         notes = await with_list_edits(crm, spec, record_id, a, changes)
+        notes += await before_update(crm, spec, record_id, changes)
         records = crm.records(spec.path)
         record = await records.update(record_id, changes) if changes else await records.get(record_id)
         notes += [*await apply_members(crm, relinks), *unchanged]
@@ -183,7 +219,7 @@ def update_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     return ToolSpec(
         name,
         f"Update {spec.noun}",
-        f"Update {spec.article}; only the fields given change.{links}{extra}",
+        f"Update {spec.article}; only the fields given change, null clears one.{links}{extra}",
         body_args(name, spec.update, spec, with_id=True),
         result,
         update,

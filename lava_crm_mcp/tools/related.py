@@ -14,6 +14,7 @@ from lava_crm_mcp.crm.resources import resource
 from lava_crm_mcp.crm.search import Found
 from lava_crm_mcp.tools._shared import next_call
 from lava_crm_mcp.tools.render import Related
+from lava_crm_mcp.tools.timeline import Entry, entry_of
 from lava_crm_mcp.tools.views import view
 
 __all__ = ["SHOWN", "RelatedLists", "alongside", "related_lists"]
@@ -59,11 +60,35 @@ class RelatedLists(BaseModel):
                 tasks.start_soon(group_of, items)
         return cls.model_validate(found)
 
+    def history(self, stage_id: str | None) -> dict[str, str | None]:
+        """When the record last had activity (its newest activity or timeline entry), and, for a deal in stage
+        `stage_id`, since when it has been there (the newest entry that moved it there, if it is the newest move)."""
+        days: list[str] = []
+        entries: list[Entry] = []
+        for item in self.specs:
+            value: Related[Any] | None = getattr(self, _key(item))
+            if value is None:
+                continue
+            if item.timeline:
+                entries = list(value.items)
+                days += [entry.at[:10] for entry in entries if entry.at]
+            elif item.preset.get("kind") == "activity":
+                days += [str(day)[:10] for row in value.items if (day := getattr(row, "due_date", None))]
+        found: dict[str, str | None] = {"last_activity": max(days, default=None)}
+        if stage_id is not None:
+            moves = [entry for entry in entries if "to_stage_id" in entry.details]
+            newest = moves[0] if moves else None
+            hit = newest is not None and newest.details["to_stage_id"] == stage_id and newest.at
+            found["in_stage_since"] = newest.at[:10] if hit and newest and newest.at else None
+        return found
+
     def lines(self) -> list[str]:
         lines: list[str] = []
         for item in self.specs:
             value: Related[Any] | None = getattr(self, _key(item))
-            if value is not None:
+            if value is not None and item.timeline:
+                lines += _entry_lines(item.label, value)
+            elif value is not None:
                 target = resource(item.path)
                 parent = next((getattr(f, "field", None) for f in target.filters if f.name == item.via), None)
                 keep = [i for i, column in enumerate(target.columns) if column.fields != (parent,)]
@@ -72,11 +97,23 @@ class RelatedLists(BaseModel):
         return lines
 
 
+def _entry_lines(label: str, value: Related[Any]) -> list[str]:
+    if not value.items:
+        return [f"{label}: none"]
+    total = f"{value.total}" if value.total is not None else f"{len(value.items)}+"
+    head = f"{label} ({total}), newest first" + (f"; all: {value.more}" if value.more else "")
+    return [head, *(f"  {entry.text()}" for entry in value.items)]
+
+
 async def _related(crm: CrmClient, item: RelatedSpec, record_id: str, hits: Found[Any]) -> Related[Any]:
+    more = _search_call(item, record_id) if hits.next is not None else None
+    if item.timeline:
+        entries = [entry for hit in hits.items if (entry := entry_of(hit)) is not None]
+        total = hits.total if hits.total is not None else (len(entries) if hits.next is None else None)
+        return Related[Entry](total=total, items=entries, more=more)
     target_view = view(resource(item.path))
     namer = await target_view.namer(crm, hits.items)
     rows = [target_view.row_of(hit, namer) for hit in hits.items]
-    more = _search_call(item, record_id) if hits.next is not None else None
     total = hits.total if hits.total is not None else (len(rows) if hits.next is None else None)
     return Related[target_view.row](total=total, items=rows, more=more)  # type: ignore[name-defined]
 
@@ -86,7 +123,7 @@ def related_lists(spec: ResourceSpec[Any, Any, Any]) -> type[RelatedLists] | Non
     if not spec.related:
         return None
     fields: dict[str, Any] = {
-        _key(item): (Related[view(resource(item.path)).row] | None, None)  # type: ignore[name-defined]
+        _key(item): (Related[Entry if item.timeline else view(resource(item.path)).row] | None, None)  # type: ignore[name-defined]
         for item in spec.related
     }
     model = create_model(f"{spec.noun.title()}Related", __base__=RelatedLists, **fields)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 __all__ = [
     "Created",
@@ -113,6 +113,8 @@ class SearchPage(Result, Generic[T]):
     has_more: bool
     next_call: str | None = None
     note: str | None = None
+    with_activity: bool = Field(False, exclude=True)
+    """The text shows the `last_activity` column only when the search read when records last had activity."""
 
     def head(self, *extra: str) -> str:
         count = f"{len(self.items)} of {self.total}" if self.total is not None else f"{len(self.items)}"

@@ -4,6 +4,7 @@ everything the CRM did not apply (checked here), sort order, pages read, values 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import create_model
@@ -19,14 +20,19 @@ from lava_crm_mcp.tools.views import View, unreadable_note, view
 __all__ = ["search_tool"]
 
 
-def _note(found: Found[Any]) -> str | None:
+def _note(found: Found[Any], spec: ResourceSpec[Any, Any, Any], given: Mapping[str, Any]) -> str | None:
     notes: list[str] = []
     if found.ignored:
         notes.append(f"The CRM did not apply {', '.join(found.ignored)}; each row was checked here")
     if found.local:
         notes.append(f"{', '.join(found.local)} checked here, not by the CRM")
-    if found.sorted_here:
+    if found.derived_order:
+        notes.append(f"sorted here, among the {found.scanned} records read")
+    elif found.sorted_here:
         notes.append(f"The CRM ignored the order; sorted here among the {found.scanned} records read")
+    if found.activity is not None:
+        notes.append(found.activity.note())
+    notes += [said for item in spec.filters if item.name in given and (said := getattr(item, "undated", None))]
     if found.stopped_early:
         notes.append(f"Stopped after reading {found.scanned} records ({found.pages} pages): more may match")
     odd = [(row.id, name, raw) for row in found.items for name, raw in row.unreadable.items()]
@@ -54,7 +60,9 @@ def _page_model(v: View) -> type[SearchPage[Any]]:
         today = getattr(self, "today", None)
         lines = [self.head(*([f"today is {today}"] if today else []))]
         if self.items:
-            lines += table(v.headers, (v.cells(item) for item in self.items))
+            shown = v.shown(self.with_activity)
+            rows = ([cells[i] for i in shown] for cells in map(v.cells, self.items))
+            lines += table([v.headers[i] for i in shown], rows)
         return "\n".join(lines)
 
     model.render = render  # type: ignore[method-assign]
@@ -75,7 +83,7 @@ def search_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
             cursor=a.get("cursor"),
             limit=a.get("limit"),
         )
-        namer = await v.namer(crm, found.items)
+        namer = await v.namer(crm, found.items, activity=found.activity)
         given = a.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
         more = next_call(name, {**given, "cursor": str(found.next)}) if found.next else None
         today = {"today": crm.today()} if _states_today(spec) else {}
@@ -85,7 +93,8 @@ def search_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
             total=found.total,
             has_more=found.next is not None,
             next_call=more,
-            note=_note(found),
+            note=_note(found, spec, a.filters()),
+            with_activity=found.activity is not None,
             **today,
         )
 

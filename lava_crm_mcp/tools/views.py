@@ -15,7 +15,9 @@ from typing import Any, cast, get_args, get_origin
 from pydantic import BaseModel, create_model
 
 from lava_crm_mcp.crm import CrmClient, Pipeline, ResourceSpec
+from lava_crm_mcp.crm.activity import ActivityIndex
 from lava_crm_mcp.crm.filters import field_value
+from lava_crm_mcp.crm.history import completion, without_completion
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.placement import Status, place
@@ -27,8 +29,12 @@ LONG_TEXT = 2_000
 SHORT_TEXT = 300
 CELL_TEXT = 80
 MAX_LINKS = 20
-BOARD_ONLY = ("stage", "pipeline", "pipeline_stage", "is_closed")  # wire fields replaced by the board placement
+# Wire fields replaced by the board placement, and `closed_on`, which is read by the deal's status: the date it is
+# expected to close while open (`expected_close`), the date it closed once won or lost (`closed_on`).
+BOARD_ONLY = ("stage", "pipeline", "pipeline_stage", "is_closed", "closed_on")
+BOARD_FIELDS = ("pipeline_stage", "status", "expected_close", "closed_on")  # row columns read from the placement
 STAMPS = ("created_at", "updated_at")  # shown last: what a record is comes before when it was touched
+ACTIVITY = ("last_activity",)  # not a field of the record: from the activity index a search read
 KINDS = {"opportunities": "deal", "cases": "case", "leads": "lead", "accounts": "account", "contacts": "contact"}
 
 
@@ -42,6 +48,7 @@ class Namer:
 
     names: dict[Ref, str | None]
     pipelines: Sequence[Pipeline]
+    activity: ActivityIndex | None = None
 
     def link(self, path: str, record_id: Any, limit: int = SHORT_TEXT) -> Link | None:
         """The reference with its record's name (cut to `limit` characters, like any other text)."""
@@ -67,6 +74,10 @@ class View:
     def headers(self) -> list[str]:
         return [column.header for column in self.spec.columns]
 
+    def shown(self, with_activity: bool) -> list[int]:
+        """The columns a text table shows: `last_activity` only when a search read when records last had activity."""
+        return [i for i, column in enumerate(self.spec.columns) if with_activity or column.fields != ACTIVITY]
+
     def refs(self, records: Iterable[Record], *, full: bool) -> list[Ref]:
         """Every (path, id) the rows (or full records) of these records name."""
         wanted = (
@@ -87,7 +98,9 @@ class View:
                 found += [(path, str(item)) for item in ids if item not in (None, "")]
         return found
 
-    async def namer(self, crm: CrmClient, records: Sequence[Record], *, full: bool = False) -> Namer:
+    async def namer(
+        self, crm: CrmClient, records: Sequence[Record], *, full: bool = False, activity: ActivityIndex | None = None
+    ) -> Namer:
         pipelines: list[Pipeline] = []
         if self.spec.on_board and records:
             stage_ids = {field_value(record, "pipeline_stage") for record in records} - {None, ""}
@@ -96,11 +109,17 @@ class View:
                 return bool(stage_ids - {stage.id for pipeline in catalog for stage in pipeline.stages})
 
             pipelines = await crm.pipelines.fresh_if(stale)
-        return Namer(await crm.names(self.refs(records, full=full), known=list(records)), pipelines)
+        return Namer(await crm.names(self.refs(records, full=full), known=list(records)), pipelines, activity)
 
     def _value(self, record: Record, name: str, namer: Namer, notes: list[str] | None) -> Any:
+        if name in DERIVED:
+            return _derived(self.spec, record, name, namer)
         path = self.spec.relations.get(name)
         value = field_value(record, name)
+        if name == "description" and self.spec.completion:
+            value = without_completion(value) or None
+        if name in STAMPS and notes is None and isinstance(value, str):
+            return value[:10]  # in rows, the day is enough
         limit = SHORT_TEXT if notes is not None else CELL_TEXT
         if path is None:
             if isinstance(value, str):
@@ -120,7 +139,17 @@ class View:
         where = place(record, namer.pipelines)
         pipeline = Link(id=where.pipeline.id, name=where.pipeline.name) if where.pipeline else None
         stage = Link(id=where.stage.id, name=where.stage.name) if where.stage else None
-        return {"pipeline": pipeline, "stage": stage, "status": where.status}
+        day = field_value(record, "closed_on")
+        day = str(day)[:10] if day not in (None, "") else None
+        expected = day if where.status == "open" else None
+        closed = None if where.status == "open" else day
+        return {
+            "pipeline": pipeline,
+            "stage": stage,
+            "status": where.status,
+            "expected_close": expected,
+            "closed_on": closed,
+        }
 
     def _parent(self, record: Record, fields: Sequence[str], namer: Namer) -> Parent | None:
         for name in fields:
@@ -134,14 +163,15 @@ class View:
         return None
 
     def row_of(self, record: Record, namer: Namer) -> BaseModel:
+        board = self._board(record, namer) if self.spec.on_board else {}
         data: dict[str, Any] = {}
         for column in self.spec.columns:
             if column.first_of:
                 data["parent"] = self._parent(record, column.fields, namer)
                 continue
             for name in column.fields:
-                if self.spec.on_board and name in ("pipeline_stage", "status"):
-                    data |= self._board(record, namer)
+                if board and name in BOARD_FIELDS:
+                    data |= board
                 else:
                     data[name] = self._value(record, name, namer, None)
         return self.row.model_validate(data)
@@ -151,7 +181,8 @@ class View:
         data = {
             name: self._value(record, name, namer, notes)
             for name in self.record.model_fields
-            if name in type(record).model_fields and not (self.spec.on_board and name in BOARD_ONLY)
+            if (name in type(record).model_fields or name in DERIVED)
+            and not (self.spec.on_board and name in BOARD_ONLY)
         }
         if self.spec.on_board:
             data |= self._board(record, namer)
@@ -192,6 +223,18 @@ class View:
         return "; ".join(shown)
 
 
+DERIVED = ("last_activity", "completed_on")
+
+
+def _derived(spec: ResourceSpec[Any, Any, Any], record: Record, name: str, namer: Namer) -> str | None:
+    """A value that is not a field of the record: when it last had activity, when it was completed."""
+    if name == "completed_on":
+        done = completion(record) if spec.completion else None
+        return done.on.isoformat() if done is not None else None
+    day = namer.activity.of(spec.path, record) if namer.activity is not None else None
+    return day.isoformat() if day is not None else None
+
+
 def unreadable_note(name: str, raw: str) -> str:
     """What to say of a field the CRM sent in a form this server cannot read (it is shown blank)."""
     text, _ = cut(raw, 60)
@@ -209,7 +252,8 @@ def _annotation(spec: ResourceSpec[Any, Any, Any], name: str) -> Any:
 
 
 def _board_fields() -> dict[str, Any]:
-    return {"pipeline": (Link | None, None), "stage": (Link | None, None), "status": (Status | None, None)}
+    placed = {"pipeline": (Link | None, None), "stage": (Link | None, None), "status": (Status | None, None)}
+    return placed | {"expected_close": (str | None, None), "closed_on": (str | None, None)}
 
 
 def _row_model(spec: ResourceSpec[Any, Any, Any]) -> type[BaseModel]:
@@ -219,8 +263,10 @@ def _row_model(spec: ResourceSpec[Any, Any, Any]) -> type[BaseModel]:
             fields["parent"] = (Parent | None, None)
             continue
         for name in column.fields:
-            if spec.on_board and name in ("pipeline_stage", "status"):
+            if spec.on_board and name in BOARD_FIELDS:
                 fields |= _board_fields()
+            elif name in DERIVED:
+                fields[name] = (str | None, None)
             else:
                 fields[name] = (_annotation(spec, name), ... if name == "id" else None)
     return create_model(f"{spec.noun.title()}Row", **fields)
@@ -236,6 +282,8 @@ def _record_model(spec: ResourceSpec[Any, Any, Any]) -> type[BaseModel]:
         fields[name] = (_annotation(spec, name), ... if name == "id" else ([] if many else None))
     if spec.on_board:
         fields |= _board_fields()
+    if spec.completion:
+        fields["completed_on"] = (str | None, None)
     fields |= {name: (_annotation(spec, name), None) for name in STAMPS}
     return create_model(f"{spec.noun.title()}Record", **fields)
 

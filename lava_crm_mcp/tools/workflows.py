@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field, StringConstraints, create_model
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, Stage
 from lava_crm_mcp.crm.filters import field_value
+from lava_crm_mcp.crm.history import ACTIVITY_PREFIXES
 from lava_crm_mcp.crm.inputs import MONEY_PATTERN
-from lava_crm_mcp.crm.kinds import ACTIVITY_PREFIXES, ANY_CASE_CURRENCY
+from lava_crm_mcp.crm.kinds import ANY_CASE_CURRENCY
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.placement import place
 from lava_crm_mcp.crm.resources import ACCOUNTS, CONTACTS, TASKS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import httpx
@@ -13,7 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 from lava_crm_mcp.catalog import catalog
 
 if TYPE_CHECKING:
-    from conftest import HttpServer
+    from conftest import HttpServer, StartHttp
 
 
 def test_a_request_without_a_token_gets_401_with_a_bearer_challenge(token_http: HttpServer) -> None:
@@ -77,3 +78,41 @@ def test_access_logs_go_to_stderr_without_the_tokens_and_stdout_stays_empty(toke
     assert "tok-b" not in log
     assert "tok-wrong-secret" not in log
     assert token_http.stdout() == ""
+
+
+async def move_and_read_the_timeline(server: HttpServer, token: str) -> dict[str, object]:
+    """Move a demo deal to Lost over HTTP with this token, then read the deal's newest timeline entry."""
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
+        Client(streamable_http_client(f"{server.base_url}/mcp", http_client=http)) as client,
+    ):
+        found = await client.call_tool("search_deals", {"query": "Network analytics"})
+        deal = (found.structured_content or {})["items"][0]["id"]
+        moved = await client.call_tool(
+            "move_deal_to_stage", {"deal_id": deal, "stage": "Lost", "reason": "Lost to rival"}
+        )
+        assert not moved.is_error, moved.content
+        got = (await client.call_tool("get_deal", {"deal_id": deal})).structured_content or {}
+    return got["related"]["timeline"]["items"][0]
+
+
+@pytest.mark.anyio
+async def test_a_change_made_with_a_named_static_token_is_attributed_to_that_name(http_server: StartHttp) -> None:
+    server = http_server(env={"LAVA_MCP_AUTH_TOKENS": "anna:tok-anna-0123456789,tok-unnamed-0123456789"})
+
+    entry = await move_and_read_the_timeline(server, "tok-anna-0123456789")
+
+    assert (entry["by"], entry["reason"]) == ("anna via token", "Lost to rival")
+    assert "tok-anna" not in server.stderr()  # the token is never written anywhere
+
+
+@pytest.mark.anyio
+async def test_a_change_made_with_an_unnamed_static_token_is_attributed_to_its_fingerprint(
+    http_server: StartHttp,
+) -> None:
+    server = http_server(env={"LAVA_MCP_AUTH_TOKENS": "tok-unnamed-0123456789"})
+
+    entry = await move_and_read_the_timeline(server, "tok-unnamed-0123456789")
+
+    assert re.fullmatch(r"token-[0-9a-f]{6} via token", str(entry["by"]))
+    assert "0123456789" not in str(entry["by"])

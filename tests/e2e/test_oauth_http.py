@@ -178,3 +178,21 @@ def test_the_access_line_names_the_caller_not_the_token(
             time.sleep(0.05)
     assert "sub=user-1,client=app" in caplog.text
     assert token not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_a_change_made_with_an_oauth_token_is_attributed_to_its_subject_and_client(
+    deployment: Deployment,
+) -> None:
+    http, client = deployment.client(deployment.token(f"{READ} {WRITE}"))
+    async with http, client:
+        found = await client.call_tool("search_deals", {"query": "Risk dashboards"})
+        deal = (found.structured_content or {})["items"][0]["id"]
+        moved = await client.call_tool(
+            "move_deal_to_stage", {"deal_id": deal, "stage": "Proposal", "reason": "Demo done"}
+        )
+        got = (await client.call_tool("get_deal", {"deal_id": deal})).structured_content or {}
+
+    assert moved.is_error is False
+    entry = got["related"]["timeline"]["items"][0]
+    assert (entry["by"], entry["reason"]) == ("user-1 via oauth client app", "Demo done")

@@ -75,9 +75,10 @@ def test_each_list_route_documents_its_filter_table_and_ordering_keys(spec: dict
         "currency",
         "closed_on__gte",
         "closed_on__lte",
+        "updated_at__lt",
         "ordering",
     ]
-    keys = ["amount", "-amount", "closed_on", "-closed_on", "created_at", "-created_at"]
+    keys = ["amount", "-amount", "closed_on", "-closed_on", "updated_at", "-updated_at", "created_at", "-created_at"]
     assert deals["ordering"]["schema"]["enum"] == keys
     assert deals["open"]["schema"] == {"type": "boolean"}
     assert deals["closed_on__gte"]["schema"] == {"type": "string", "format": "date"}

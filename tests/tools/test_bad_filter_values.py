@@ -79,7 +79,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 BAD_DATES = [
     ("search_tasks", "due_from", "next tuesday"),
     ("search_tasks", "due_to", "2025-13-01"),
-    ("search_deals", "close_date_from", "May 2"),
+    ("search_deals", "closed_from", "May 2"),
     ("search_invoices", "due_to", "31/12/2025"),
 ]
 

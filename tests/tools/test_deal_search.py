@@ -53,8 +53,9 @@ ALONE: list[tuple[dict[str, Any], set[str]]] = [
     ({"amount_min": "41000"}, set(BY_AMOUNT[:5])),
     ({"amount_max": "10000.00"}, {"Onboarding services", "Co-marketing programme", "Referral agreement"}),
     ({"currency": "EUR"}, {"Lab data pipeline", "Route optimisation", "Warehouse sensors", "Referral agreement"}),
-    ({"close_date_from": "2025-05-02"}, {"Starter plan", "Onboarding services", "Warehouse sensors"}),
-    ({"close_date_to": "2025-04-25"}, {"Compliance module", "Audit archive"}),
+    ({"closed_from": "2025-05-02"}, {"Starter plan", "Onboarding services", "Warehouse sensors"}),
+    ({"closed_to": "2025-04-25"}, {"Compliance module", "Audit archive"}),
+    ({"no_expected_close": True}, OPEN),
 ]
 COMBINED: list[tuple[dict[str, Any], set[str]]] = [
     ({"pipeline": "Partnerships", "stage": "Prospecting"}, {"Referral agreement"}),
@@ -63,7 +64,7 @@ COMBINED: list[tuple[dict[str, Any], set[str]]] = [
     ({"amount_min": "29500.00", "amount_max": "41000"}, {"Reporting suite", "Team licences", "Warehouse sensors"}),
     ({"status": "open", "currency": "EUR"}, {"Lab data pipeline", "Route optimisation", "Referral agreement"}),
     ({"status": "open", "currency": "EUR", "query": "route"}, {"Route optimisation"}),
-    ({"status": "won", "close_date_from": "2025-05-01", "close_date_to": "2025-05-31"}, WON - {"Compliance module"}),
+    ({"status": "won", "closed_from": "2025-05-01", "closed_to": "2025-05-31"}, WON - {"Compliance module"}),
     ({"account_id": HOPPER, "status": "open"}, {"Team licences"}),
     ({"contact_id": ADA, "status": "won", "query": "starter"}, {"Starter plan"}),
 ]

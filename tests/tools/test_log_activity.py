@@ -48,7 +48,7 @@ async def log(client: Client, **arguments: Any) -> CallToolResult:
 
 
 async def task_count(client: Client) -> int:
-    return int(ok(await client.call_tool("search_tasks", {"limit": 1}))["total"])
+    return int(ok(await client.call_tool("search_tasks", {"kind": "any", "limit": 1}))["total"])
 
 
 async def get(client: Client, noun: str, record: IdOf) -> tuple[dict[str, Any], str]:

@@ -84,7 +84,8 @@ async def test_get_pipeline_board_defaults_to_the_default_pipeline(client: Clien
     assert default["open_value"] == {"CHF": "54000.00", "EUR": "136000.00", "GBP": "77500.00", "USD": "58000.00"}
     assert text(result).splitlines()[0] == (
         f"Sales Pipeline (pipeline {default['pipeline']['id']}, default): 12 deals; "
-        "open value 54000.00 CHF, 136000.00 EUR, 77500.00 GBP, 58000.00 USD"
+        "open value 54000.00 CHF, 136000.00 EUR, 77500.00 GBP, 58000.00 USD, "
+        "weighted 16200.00 CHF, 78550.00 EUR, 33200.00 GBP, 15900.00 USD"
     )
 
 
@@ -239,6 +240,10 @@ async def test_move_deal_to_stage_by_id_reports_from_and_to(client: Client) -> N
         "to_stage_id": proposal["id"],
         "is_closed": False,
         "outcome": None,
+        "closed_on": None,
+        "expected_close": None,
+        "reason": None,
+        "notes": [],
     }
     assert deal["id"] in deal_ids(await board(client), "Proposal")
 
@@ -279,8 +284,15 @@ async def test_stage_flow_add_a_stage_move_by_name_and_close_by_winning(client: 
         "to_stage_id": added["id"],
         "is_closed": False,
         "outcome": None,
+        "closed_on": None,
+        "expected_close": None,
+        "reason": None,
+        "notes": [],
     }
-    assert "from Prospecting to Contacted in pipeline Sales Pipeline. The deal is open." in text(moved)
+    assert (
+        "from Prospecting to Contacted in pipeline Sales Pipeline. The deal is open; expected close not set."
+        in text(moved)
+    )
     resource = await board_resource(client)
     assert deal_id in deal_ids(resource, "Contacted")
     assert deal_id not in deal_ids(resource, "Prospecting")
@@ -293,7 +305,10 @@ async def test_stage_flow_add_a_stage_move_by_name_and_close_by_winning(client: 
         "is_closed": True,
         "outcome": "won",
     }
-    assert text(won).endswith("from Contacted to Won in pipeline Sales Pipeline. The deal is now closed (won).")
+    today = ok(won)["closed_on"]
+    assert text(won).endswith(
+        f"from Contacted to Won in pipeline Sales Pipeline. The deal is now closed (won) on {today}."
+    )
     record = ok(await client.call_tool("get_deal", {"deal_id": deal_id}))["record"]
     assert (record["stage"]["name"], record["status"]) == ("Won", "won")
     assert deal_id in deal_ids(await board_resource(client), "Won")

@@ -40,9 +40,18 @@ async def test_get_account_lists_its_contacts_and_its_open_deals_tasks_and_cases
         "open_tasks": (2, {"Send platform expansion proposal", "Reproduce export timeout"}, None),
         "open_cases": (1, {"Dashboard export times out"}, None),
         "activities": (0, set(), None),
+        "timeline": (0, set(), None),
     }
     heads = [line for line in shown.splitlines() if not line.startswith(" ")][1:]
-    assert heads == ["contacts (3)", "open deals (1)", "open tasks (2)", "open cases (1)", "activities: none"]
+    assert heads == [
+        "last activity: none recorded",
+        "contacts (3)",
+        "open deals (1)",
+        "open tasks (2)",
+        "open cases (1)",
+        "activities: none",
+        "timeline: none",
+    ]
 
 
 async def test_won_deals_completed_tasks_and_closed_cases_are_not_in_the_open_lists(client: Client) -> None:
@@ -54,6 +63,7 @@ async def test_won_deals_completed_tasks_and_closed_cases_are_not_in_the_open_li
         "open_tasks": (1, {"Book discovery call with Hopper Systems"}, None),  # not the completed kick-off
         "open_cases": (0, set(), None),  # "How to add SSO users?" is closed
         "activities": (0, set(), None),  # a completed task is not a logged activity
+        "timeline": (0, set(), None),
     }
     assert "open cases: none" in shown.splitlines()
 
@@ -109,7 +119,11 @@ async def test_get_deal_lists_its_open_tasks_and_names_its_contacts(
 
     got, shown = await get(client, "deal", IdOf("deals", deal))
 
-    assert listed(got["related"]) == {"open_tasks": (len(open_tasks), open_tasks, None), "activities": (0, set(), None)}
+    assert listed(got["related"]) == {
+        "open_tasks": (len(open_tasks), open_tasks, None),
+        "activities": (0, set(), None),
+        "timeline": (0, set(), None),
+    }
     assert all(contact["name"] for contact in got["record"]["contacts"])
     assert ("open tasks: none" in shown.splitlines()) == (not open_tasks)
 
@@ -123,6 +137,7 @@ async def test_get_contact_lists_all_their_deals_and_their_open_tasks(client: Cl
         "deals": (2, {"Platform expansion", "Starter plan"}, None),
         "open_tasks": (2, {"Send platform expansion proposal", "Reproduce export timeout"}, None),
         "activities": (0, set(), None),
+        "timeline": (0, set(), None),
     }
 
 

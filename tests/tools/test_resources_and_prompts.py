@@ -103,11 +103,12 @@ async def test_the_pipeline_review_prompt_names_the_board_and_the_tools_to_use(c
 
     text = getattr(default.messages[0].content, "text", "")
     assert "lava-crm://board" in text
-    for tool in ("get_pipeline_board", "get_deal", "move_deal_to_stage", "create_task"):
+    for tool in ("get_pipeline_board", "search_deals", "move_deal_to_stage", "create_task"):
         assert tool in text
+    assert "Do not call get_deal per deal" in text
     other_text = getattr(other.messages[0].content, "text", "")
     assert "get_pipeline_board with pipeline='Partnerships'" in other_text
-    assert "more than 30 days" in other_text
+    assert "search_deals(status='open', pipeline='Partnerships', no_activity_since=30" in other_text
 
 
 @pytest.mark.parametrize(

@@ -167,7 +167,7 @@ async def test_a_stage_id_of_another_pipeline_moves_a_deal_only_when_pipeline_na
     assert await placed(client, deal_id) == ("Partnerships", "Contacted", "open")
     assert text(moved) == (
         f"Moved deal {deal_id} (Analytical Engines Ltd – Platform expansion) from Prospecting to Contacted in "
-        "pipeline Partnerships. The deal is open."
+        "pipeline Partnerships. The deal is open; expected close not set."
     )
 
 

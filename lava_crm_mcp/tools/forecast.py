@@ -1,0 +1,94 @@
+"""The forecast on a board: each open deal's value weighted by its probability, and the closing window.
+
+Board cards carry a deal's amount; some CRMs' cards also carry its probability and expected close date (the
+Django-CRM kanban does). When they do not, the open deals of the pipeline are read in one bounded search (never one
+read per deal), and a forecast that could not see every open deal says how many it saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lava_crm_mcp.crm import CrmClient
+from lava_crm_mcp.crm.board import Column, Columns
+from lava_crm_mcp.crm.filters import field_value
+
+__all__ = ["Facts", "deal_facts"]
+
+READ = 200  # open deals read for their probability and expected close when the cards lack them
+
+
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") and not isinstance(value, bool) else None
+    except InvalidOperation:
+        return None
+
+
+def _day(value: Any) -> str | None:
+    return str(value)[:10] if value not in (None, "") else None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Each open deal's probability and expected close date, by deal id, and whether every open deal was seen."""
+
+    probability: Mapping[str, Decimal | None]
+    closing: Mapping[str, str | None]
+    complete: bool
+
+    def within(self, column: Column, start: dt.date | None, end: dt.date | None) -> Column:
+        """The column with only the deals expected to close in the window (all of them when there is none)."""
+        if start is None and end is None:
+            return column
+        low, high = (start or dt.date.min).isoformat(), (end or dt.date.max).isoformat()
+        kept = [card for card in column.raw if low <= (self.closing.get(str(card["id"])) or "") <= high]
+        return Column(column.stage.model_copy(update={"deal_count": None}), kept)
+
+    def weighted(self, columns: Sequence[Column]) -> dict[str, Decimal]:
+        """Per currency, the sum of amount × probability of the deals whose probability is known."""
+        sums: dict[str, Decimal] = {}
+        for card in (card for column in columns for card in column.raw):
+            amount, chance = _number(card.get("amount")), self.probability.get(str(card["id"]))
+            if amount is not None and chance is not None:
+                currency = str(card.get("currency") or "?")
+                sums[currency] = sums.get(currency, Decimal(0)) + amount * chance / 100
+        return dict(sorted(sums.items()))
+
+    def note(self, columns: Sequence[Column], window: tuple[dt.date | None, dt.date | None]) -> str | None:
+        cards = [str(card["id"]) for column in columns for card in column.raw]
+        unknown = sum(1 for ident in cards if self.probability.get(ident) is None)
+        notes: list[str] = []
+        if any(window):
+            span = f"{window[0] or '…'} to {window[1] or '…'}"
+            notes.append(f"open stages show deals expected to close {span}; undated ones are left out")
+        if unknown:
+            notes.append(f"{unknown} open deal(s) without a known probability are not in the weighted value")
+        if not self.complete:
+            notes.append(f"probabilities read for the first {READ} open deals only")
+        return "; ".join(notes) or None
+
+
+def _from_cards(board: Columns) -> Facts | None:
+    """The facts from the cards themselves, when every open card carries a probability."""
+    cards = [card for column in board.columns if column.stage.stage_type == "open" for card in column.raw]
+    if not all("probability" in card for card in cards):
+        return None
+    probability = {str(card["id"]): _number(card.get("probability")) for card in cards}
+    closing = {str(card["id"]): _day(card.get("closed_on")) for card in cards}
+    return Facts(probability, closing, complete=True)
+
+
+async def deal_facts(crm: CrmClient, board: Columns) -> Facts:
+    """Each open deal's probability and expected close, from the cards or from one bounded read of the deals."""
+    found = _from_cards(board)
+    if found is not None:
+        return found
+    deals = await crm.search("opportunities", filters={"pipeline": board.pipeline.id, "status": "open"}, limit=READ)
+    probability = {deal.id: _number(field_value(deal, "probability")) for deal in deals.items}
+    closing = {deal.id: _day(field_value(deal, "closed_on")) for deal in deals.items}
+    return Facts(probability, closing, complete=deals.next is None and not deals.stopped_early)
