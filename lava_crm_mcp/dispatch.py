@@ -25,6 +25,7 @@ from lava_crm_mcp.tools.caller import acting_as
 from lava_crm_mcp.tools.confirm import Confirmations
 from lava_crm_mcp.tools.deletes import two_phase
 from lava_crm_mcp.tools.schema import OutputSchema
+from lava_crm_mcp.tools.twophase import two_phase
 
 __all__ = ["ToolServer"]
 

@@ -54,13 +54,14 @@ Errors say what was wrong and what to call next."""
 
 
 def confirmations(settings: Settings) -> Confirmations | None:
-    """Delete tokens signed with the configured secret (shared by replicas), else with one made for this server."""
+    """Confirm tokens (deletes, merges, syncs) keyed by the configured secret when there is one, else as
+    `tools/confirm.py` says; None when the two-phase confirmation is off."""
     from lava_crm_mcp.tools.confirm import Confirmations
 
     if not settings.confirm_deletes:
         return None
-    secret = settings.confirm_secret
-    return Confirmations(secret.get_secret_value().encode()) if secret is not None else Confirmations()
+    secret = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
+    return Confirmations(secret, key_file=settings.confirm_key_path())
 
 
 def refusals(settings: Settings) -> dict[str, str]:

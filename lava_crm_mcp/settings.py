@@ -6,6 +6,7 @@ import datetime as dt
 import getpass
 import hashlib
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -107,6 +108,7 @@ class Settings(BaseSettings):
     oauth_jwks_url: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_JWKS_URL")
     oauth_introspection_url: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_INTROSPECTION_URL")
     oauth_client_id: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_CLIENT_ID")
+    confirm_key_file: str | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_KEY_FILE")
     oauth_client_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_CLIENT_SECRET")
     oauth_clock_skew: float = Field(default=60.0, ge=0, le=600, validation_alias="LAVA_MCP_OAUTH_CLOCK_SKEW")
     oauth_algorithms: CommaList = Field(default=ASYMMETRIC, validation_alias="LAVA_MCP_OAUTH_ALGORITHMS")
@@ -271,3 +273,11 @@ class Settings(BaseSettings):
 
     def has_credentials(self) -> bool:
         return self.secret_key is not None or self.crm_token is not None
+    def confirm_key_path(self) -> Path:
+        """Where the confirm-token key is kept when neither a secret nor a long CRM credential provides one."""
+        if self.confirm_key_file:
+            return Path(self.confirm_key_file).expanduser()
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("lava-crm-mcp", appauthor=False)) / "confirm.key"
+

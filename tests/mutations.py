@@ -75,9 +75,26 @@ MUTATIONS = (
     Mutation(
         "confirm token not bound to its tool",
         "lava_crm_mcp/tools/confirm.py",
-        'f"{tool}\\n{record}\\n{scope}\\n{expires}"',
-        'f"{record}\\n{scope}\\n{expires}"',
+        "(Refusal.TOOL, parsed.tool == tool),",
+        "(Refusal.TOOL, True),",
         ("tests/tools/test_delete_confirmation.py::test_a_token_is_bound_to_its_tool_even_for_the_same_record_id",),
+    ),
+    Mutation(
+        "confirm token not bound to the caller",
+        "lava_crm_mcp/tools/confirm.py",
+        '(Refusal.CALLER, parsed.caller == self._tag(key, "caller", caller)),',
+        "(Refusal.CALLER, True),",
+        ("tests/tools/test_delete_confirmation.py::test_only_the_caller_who_saw_the_preview_can_confirm_it",),
+    ),
+    Mutation(
+        "a confirm accepted although its preview no longer holds",
+        "lava_crm_mcp/tools/confirm.py",
+        '(Refusal.CHANGED, parsed.shown == self._tag(key, "shown", shown))',
+        "(Refusal.CHANGED, True)",
+        (
+            "tests/tools/test_delete_confirmation.py::"
+            "test_a_preview_that_no_longer_holds_is_refused_with_the_fresh_preview_and_a_new_token",
+        ),
     ),
     Mutation(
         "a test module reads the clock at collection time",

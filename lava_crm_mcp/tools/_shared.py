@@ -123,7 +123,6 @@ class ToolArgs(BaseModel):
 
 A = TypeVar("A", bound=ToolArgs)
 Handler = Callable[[CrmClient, A], Awaitable[Result]]
-Target = Callable[[CrmClient, A], Awaitable[str]]
 Check = Callable[[A], str]
 ConfirmArg = Annotated[str | None, StringConstraints(max_length=200), Field(description="From the preview.")]
 
@@ -142,9 +141,7 @@ class ToolSpec(Generic[A]):
     toolset: str
     hints: Mapping[str, str] = field(default_factory=dict[str, str])
     preview: Handler[A] | None = None
-    """Destructive tools: what the first call answers (nothing deleted) when deletes need confirming."""
-    target: Target[A] | None = None
-    """Destructive tools: the id of the record a call would delete (what a confirm token is bound to)."""
+    """Two-phase tools: what the first call answers (nothing done) when confirmation is on (`twophase.py`)."""
     check: Check[A] | None = None
     """Writes: how to see whether a call whose outcome is unknown took effect (a sentence with the exact call)."""
 

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from lava_crm_mcp.crm import CrmClient, ResourceSpec
 from lava_crm_mcp.crm.filters import RefIs
 from lava_crm_mcp.crm.resources import RESOURCES
-from lava_crm_mcp.tools._shared import ToolArgs, ToolSpec, next_call
-from lava_crm_mcp.tools.confirm import Confirmations
-from lava_crm_mcp.tools.render import Link, Result, cell
+from lava_crm_mcp.tools._shared import next_call
+from lava_crm_mcp.tools.render import Link, cell
+from lava_crm_mcp.tools.twophase import Previewed
 
 __all__ = [
     "SHOWN",
@@ -26,7 +26,6 @@ __all__ = [
     "dependents_of",
     "impact",
     "impact_text",
-    "two_phase",
 ]
 
 SHOWN = 3
@@ -80,7 +79,7 @@ def impact_text(groups: list[Dependents]) -> str:
     return "; ".join(group.text() for group in linked) if linked else "nothing links to it"
 
 
-class DeleteResult(Result):
+class DeleteResult(Previewed):
     """A destructive tool's answer. `outcome`: preview (nothing deleted; `links` are what would lose the link,
     `confirm` the token for the second call), blocked (cannot be deleted as it is), deleted (`links` are what was
     left without the link), or gone (nothing to delete)."""
@@ -91,9 +90,9 @@ class DeleteResult(Result):
     outcome: Literal["preview", "blocked", "deleted", "gone"]
     links: list[Dependents] = Field(default_factory=list[Dependents])
     reason: str | None = None
-    confirm: str | None = None
-    expires_at: int | None = None
-    next_call: str | None = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        self.target = self.target or self.id
 
     def render(self) -> str:
         what = f"{self.kind} {cell(self.name)} ({self.id})" if self.name else f"{self.kind} {self.id}"
@@ -106,20 +105,5 @@ class DeleteResult(Result):
         if self.outcome == "blocked":
             return f"{head} {self.reason}"
         lose = " Deleting it leaves those without this link." if linked else ""
-        return f"{head}{lose} To delete it, call {self.next_call} within 5 minutes."
-
-
-async def two_phase(spec: ToolSpec[Any], crm: CrmClient, args: ToolArgs, confirmations: Confirmations) -> Result:
-    """A destructive tool under confirmation: without a token, the preview (and a token); with one, the delete."""
-    if spec.preview is None or spec.target is None:
-        return await spec.handler(crm, args)
-    token: str | None = getattr(args, "confirm", None)
-    if token:
-        confirmations.check(token, spec.name, await spec.target(crm, args), crm.scope)
-        return await spec.handler(crm, args)
-    preview = await spec.preview(crm, args)
-    if isinstance(preview, DeleteResult) and preview.outcome == "preview":
-        preview.confirm, preview.expires_at = confirmations.issue(spec.name, preview.id, crm.scope)
-        arguments = args.model_dump(mode="json", exclude_none=True, exclude={"confirm"})
-        preview.next_call = next_call(spec.name, {**arguments, "confirm": preview.confirm})
-    return preview
+        note = f"{self.note}\n" if self.note else ""
+        return f"{note}{head}{lose} To delete it, call {self.next_call} within 5 minutes."

@@ -239,7 +239,8 @@ def delete_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         except CrmNotFound:
             return DeleteResult(kind=spec.noun, id=a.record_id(), outcome="gone")
         links = await impact(crm, spec, record.id)
-        return DeleteResult(kind=spec.noun, id=record.id, name=spec.display(record), outcome="preview", links=links)
+        name, version = spec.display(record), record.updated_at
+        return DeleteResult(kind=spec.noun, id=record.id, name=name, outcome="preview", links=links, version=version)
 
     async def delete(crm: CrmClient, a: IdArgs) -> DeleteResult:
         records, gone = crm.records(spec.path), DeleteResult(kind=spec.noun, id=a.record_id(), outcome="gone")
@@ -250,9 +251,6 @@ def delete_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         except CrmNotFound:
             return gone
         return DeleteResult(kind=spec.noun, id=record.id, name=spec.display(record), outcome="deleted", links=links)
-
-    async def target(crm: CrmClient, a: IdArgs) -> str:
-        return a.record_id()
 
     return ToolSpec(
         name,
@@ -265,7 +263,6 @@ def delete_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         spec.plural,
         hints={"not_found": f"Find ids with search_{spec.plural}."},
         preview=preview,
-        target=target,
         check=_read_back(spec, " (not found means it was deleted)"),
     )
 

@@ -70,10 +70,6 @@ async def delete_stage(crm: CrmClient, a: DeleteStageArgs) -> DeleteResult:
     return DeleteResult(kind="stage", id=stage.id, name=f"{stage.name} in {pipeline.name}", outcome="deleted")
 
 
-async def target(crm: CrmClient, a: DeleteStageArgs) -> str:
-    return (await crm.pipelines.locate(a.stage, a.pipeline))[1].id
-
-
 DELETE_STAGE: ToolSpec[Any] = ToolSpec(
     "delete_stage",
     "Delete stage",
@@ -86,6 +82,5 @@ DELETE_STAGE: ToolSpec[Any] = ToolSpec(
     "pipelines",
     hints={"not_found": "Stage ids are in list_pipelines and get_pipeline_board."},
     preview=preview,
-    target=target,
     check=board_check,
 )

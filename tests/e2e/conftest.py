@@ -7,11 +7,15 @@ bounded and every process is stopped (SIGTERM, then SIGKILL) in a finalizer.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -30,9 +34,19 @@ MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, 
 TOOLS_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
 
 
+@functools.cache
+def _data_home() -> str:
+    """The user data folder the servers under test see (the sandbox's default file, the confirm-token key): the
+    test run's own, never the developer's."""
+    folder = tempfile.mkdtemp(prefix="lava-crm-mcp-e2e-data-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """A minimal environment: no LAVA_* variable leaks in from the shell running the tests."""
     env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8"}
+    env["XDG_DATA_HOME"] = _data_home()
     env.update(extra)
     return env
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -136,3 +138,21 @@ def test_lava_crm_sandbox_in_the_environment_means_the_sandbox_no_credential_nee
     done = cli("call", "search_contacts", env={"LAVA_CRM_SANDBOX": "false"})
     assert done.returncode == 2
     assert "LAVA_CRM_SANDBOX=true" in done.stderr
+
+
+def test_a_delete_previewed_by_one_process_is_confirmed_by_the_next_with_no_secret_configured(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Each `call` is its own process (as with clients that start a server per call): the token still holds."""
+    where = ("--sandbox", str(tmp_path / "s.sqlite3"))
+    made = cli("call", "create_contact", '{"first_name": "Zq", "last_name": "Twice"}', *where)
+    contact = re.search(r"Created contact ([0-9a-f-]{36})", made.stdout)
+    assert contact is not None, made.stdout + made.stderr
+
+    preview = cli("call", "delete_contact", json.dumps({"contact_id": contact[1]}), *where)
+    token = re.search(r"confirm='([^']+)'", preview.stdout)
+    assert token is not None, preview.stdout + preview.stderr
+    done = cli("call", "delete_contact", json.dumps({"contact_id": contact[1], "confirm": token[1]}), *where)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Deleted contact Zq Twice ({contact[1]})")

@@ -116,3 +116,29 @@ async def test_a_change_made_with_an_unnamed_static_token_is_attributed_to_its_f
 
     assert re.fullmatch(r"token-[0-9a-f]{6} via token", str(entry["by"]))
     assert "0123456789" not in str(entry["by"])
+
+
+@pytest.mark.anyio
+async def test_a_static_token_holder_cannot_confirm_another_holders_delete(http_server: StartHttp) -> None:
+    server = http_server(env={"LAVA_MCP_AUTH_TOKENS": "alice:tok-alice-0123456789,bob:tok-bob-0123456789"})
+
+    async def call(token: str, tool: str, arguments: dict[str, object]) -> tuple[bool, str, dict[str, object]]:
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
+            Client(streamable_http_client(f"{server.base_url}/mcp", http_client=http)) as client,
+        ):
+            result = await client.call_tool(tool, arguments)
+        said = "".join(getattr(block, "text", "") for block in result.content)
+        return result.is_error, said, result.structured_content or {}
+
+    _, _, made = await call("tok-alice-0123456789", "create_contact", {"first_name": "Zq", "last_name": "Shared"})
+    contact = {"contact_id": made["record"]["id"]}  # type: ignore[index]
+    _, _, preview = await call("tok-alice-0123456789", "delete_contact", contact)
+    refused, said, _ = await call("tok-bob-0123456789", "delete_contact", {**contact, "confirm": preview["confirm"]})
+    failed_again, _, done = await call(
+        "tok-alice-0123456789", "delete_contact", {**contact, "confirm": preview["confirm"]}
+    )
+
+    assert refused
+    assert "was issued to another caller" in said
+    assert (failed_again, done["outcome"]) == (False, "deleted")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,11 +25,13 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings() reads LAVA_* variables: a developer's shell must not change what the tests see."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings() reads LAVA_* variables: a developer's shell must not change what the tests see. The key of confirm
+    tokens (the sandbox's demo credential is too short to derive one) is kept in the test's own folder."""
     for key in list(os.environ):
         if key.startswith("LAVA_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("LAVA_MCP_CONFIRM_KEY_FILE", str(tmp_path / "confirm.key"))
 
 
 @pytest.fixture

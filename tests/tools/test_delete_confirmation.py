@@ -14,8 +14,7 @@ from mcp import Client
 
 from lava_crm_mcp.settings import Settings
 from lava_crm_mcp.tools import TOOLS
-from lava_crm_mcp.tools._shared import ToolFailure
-from lava_crm_mcp.tools.confirm import Confirmations
+from lava_crm_mcp.tools.confirm import Confirmations, Refusal
 
 pytestmark = pytest.mark.anyio
 
@@ -111,7 +110,14 @@ async def test_the_preview_of_an_account_lists_what_links_to_it_and_the_delete_w
 
 @pytest.mark.parametrize(
     ("token", "says"),
-    [("not-a-token", "is not one this server issued"), ("9999999999." + "0" * 32, "for another record or tool")],
+    [
+        ("not-a-token", "is not a confirm token this server issues"),
+        (
+            "2.delete_contact.9999999999.aaaaaaaaaa.bbbbbbbbbb.cccccccccc." + "0" * 32,
+            "was not issued by this deployment",
+        ),
+    ],
+    ids=["malformed", "forged"],
 )
 async def test_a_bad_token_is_refused_and_deletes_nothing(client: Client, token: str, says: str) -> None:
     arguments = await made(client, "delete_contact")
@@ -131,8 +137,8 @@ async def test_a_token_confirms_only_the_record_and_the_tool_it_was_issued_for(c
     other_record = failed(await client.call_tool("delete_task", {**second, "confirm": token}))
     other_tool = failed(await client.call_tool("delete_account", {**account, "confirm": token}))
 
-    assert "issued for another record or tool" in other_record
-    assert "issued for another record or tool" in other_tool
+    assert "was issued for another record" in other_record
+    assert "was issued for another tool" in other_tool
     assert await exists(client, "delete_task", second)
     assert await exists(client, "delete_account", account)
 
@@ -144,7 +150,7 @@ async def test_a_token_is_bound_to_its_tool_even_for_the_same_record_id(client: 
 
     refused = failed(await client.call_tool("delete_account", {"account_id": contact["contact_id"], "confirm": token}))
 
-    assert "confirm token" in refused
+    assert "The confirm token was issued for another tool. Nothing was done." in refused
     assert await exists(client, "delete_contact", contact)
 
 
@@ -157,7 +163,7 @@ async def test_two_servers_sharing_the_secret_accept_each_others_tokens_and_othe
         refused = failed(await stranger.call_tool("delete_lead", {**arguments, "confirm": token}))
         accepted = ok(await second.call_tool("delete_lead", {**arguments, "confirm": token}))
 
-    assert "issued for another record or tool" in refused
+    assert "was not issued by this deployment" in refused
     assert accepted["outcome"] == "deleted"
 
 
@@ -171,17 +177,29 @@ async def test_with_confirmation_off_one_call_deletes_and_says_what_it_left(conn
     assert text(result).startswith(f"Deleted account Analytical Engines Ltd ({account}). Left without this link: ")
 
 
-def test_a_token_expires_and_is_bound_to_the_caller() -> None:
+def test_each_way_a_token_can_fail_has_its_own_refusal() -> None:
     now = [1_000_000.0]
     tokens = Confirmations(b"k" * 32, seconds=300, clock=lambda: now[0])
-    token, expires = tokens.issue("delete_deal", "d-1", "caller-a")
+    token, expires = tokens.issue("", "delete_deal", "d-1", "local:ada:", "shown-1")
 
-    tokens.check(token, "delete_deal", "d-1", "caller-a")
-    with pytest.raises(ToolFailure, match="issued for another record or tool"):
-        tokens.check(token, "delete_deal", "d-1", "caller-b")
+    def why(**changed: str) -> Refusal | None:
+        call = {"tool": "delete_deal", "caller": "local:ada:", "record": "d-1", "shown": "shown-1"} | changed
+        return tokens.refusal(token, "", call.pop("tool"), call.pop("caller"), **call)
+
+    assert why() is None
+    assert why(tool="delete_lead") is Refusal.TOOL
+    assert why(caller="token:bob:") is Refusal.CALLER
+    assert why(record="d-2") is Refusal.RECORD
+    assert why(shown="shown-2") is Refusal.CHANGED
+    assert Confirmations(b"x" * 32).refusal(token, "", "delete_deal", "local:ada:") is Refusal.FOREIGN
+    assert (
+        tokens.refusal(token.replace(str(expires), str(expires + 600)), "", "delete_deal", "local:ada:")
+        is Refusal.FOREIGN
+    )
+    assert tokens.refusal("2.delete_deal.x", "", "delete_deal", "local:ada:") is Refusal.MALFORMED
     now[0] = expires + 1
-    with pytest.raises(ToolFailure, match=r"expired \(tokens last 5 minutes\)"):
-        tokens.check(token, "delete_deal", "d-1", "caller-a")
+    assert why() is Refusal.EXPIRED
+    assert len({refusal.value for refusal in Refusal}) == len(Refusal)  # every refusal reads differently
 
 
 @pytest.mark.parametrize(
@@ -206,3 +224,36 @@ async def test_a_preview_names_the_task_that_would_lose_its_link_and_the_delete_
     assert "tasks: 1 (Zq depends)" in text(first)
     assert next(group for group in done["links"] if group["kind"] == "tasks")["total"] == 1
     assert after[link] in (None, [])
+
+
+def linked(result: dict[str, Any], kind: str) -> int:
+    return next(group["total"] for group in result["links"] if group["kind"] == kind)
+
+
+async def test_a_preview_that_no_longer_holds_is_refused_with_the_fresh_preview_and_a_new_token(client: Client) -> None:
+    account = (await resolve(client, {"id": ENGINES}))["id"]
+    first = ok(await client.call_tool("delete_account", {"account_id": account}))
+    ok(await client.call_tool("create_deal", {"name": "Zq third deal", "account": account}))
+
+    stale = ok(await client.call_tool("delete_account", {"account_id": account, "confirm": first["confirm"]}))
+    still_there = await exists(client, "delete_account", {"account_id": account})
+    done = ok(await client.call_tool("delete_account", {"account_id": account, "confirm": stale["confirm"]}))
+
+    assert (stale["outcome"], still_there) == ("preview", True)
+    assert linked(stale, "deals") == linked(first, "deals") + 1
+    assert stale["note"].startswith("Nothing was done: what the preview showed changed since it was issued.")
+    assert stale["confirm"] != first["confirm"]
+    assert done["outcome"] == "deleted"
+
+
+async def test_only_the_caller_who_saw_the_preview_can_confirm_it(connect: Connect) -> None:
+    async with connect(Settings(local_user="alice")) as alice, connect(Settings(local_user="bob")) as bob:
+        arguments = await made(alice, "delete_lead")
+        token = ok(await alice.call_tool("delete_lead", arguments))["confirm"]
+
+        refused = failed(await bob.call_tool("delete_lead", {**arguments, "confirm": token}))
+        kept = await exists(bob, "delete_lead", arguments)
+        accepted = ok(await alice.call_tool("delete_lead", {**arguments, "confirm": token}))
+
+    assert "was issued to another caller" in refused
+    assert (kept, accepted["outcome"]) == (True, "deleted")
