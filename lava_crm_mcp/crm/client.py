@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import anyio
 import httpx
@@ -24,6 +24,7 @@ from lava_crm_mcp.crm.filters import Env
 from lava_crm_mcp.crm.models import Pipeline, WireModel
 from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
 from lava_crm_mcp.crm.noun import Sort
+from lava_crm_mcp.crm.observer import Observer, RequestEvent, Watch
 from lava_crm_mcp.crm.pipelines import Pipelines
 from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.crm.retry import RetryPolicy
@@ -45,11 +46,12 @@ def utc_today() -> dt.date:
 
 @dataclass
 class Shared:
-    """What every credential view of one client shares: the pool's caches and the clock."""
+    """What every credential view of one client shares: the pool's caches, the clock and the observers."""
 
     clock: Clock = utc_today
     names: NameCache = field(default_factory=NameCache)
     pipelines: dict[str, Any] = field(default_factory=dict[str, Any])
+    watch: Watch = field(default_factory=Watch)
 
 
 class CrmClient:
@@ -79,7 +81,7 @@ class CrmClient:
         )
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
-        self._exchange = Exchange(self._http, upstream, self._retry, max_bytes)
+        self._exchange = Exchange(self._http, upstream, self._retry, max_bytes, self.shared.watch)
         self.labels = Labels(self.shared.names, self.scope, self._name_of)
         self._records: dict[str, Records[Any, Any, Any]] = {
             spec.path: Records(spec, self._request, self.labels) for spec in resources.RESOURCES
@@ -101,6 +103,10 @@ class CrmClient:
             shared=self.shared,
             max_bytes=self._exchange.max_bytes,
         )
+
+    def watch(self, observer: Observer) -> None:
+        """Tell `observer` about every request this client and its views make (`observer.py`)."""
+        self.shared.watch.add(observer)
 
     def today(self) -> dt.date:
         """Today in the configured time zone (relative date windows are computed from it)."""
@@ -225,6 +231,7 @@ class CrmClient:
             attempt += 1
             seconds = self._seconds_left(started)
             if seconds < MIN_ATTEMPT_SECONDS:
+                self._event("deadline", method)
                 raise CrmUnavailable(f"No time was left in this call to ask the CRM for {what}; nothing was sent.")
             outcome = await self._exchange.attempt(method, url, json, what, min(self._timeout, seconds))
             if not isinstance(outcome, Failure):
@@ -232,10 +239,18 @@ class CrmClient:
             if method == "DELETE" and attempt > 1 and isinstance(outcome.error, CrmNotFound):
                 return None  # gone: what an earlier attempt asked for is done
             wait = self._retry.delay(attempt, outcome.retry_after, time.monotonic() - started)
-            if not outcome.retriable or wait is None or wait >= self._seconds_left(started):
+            left = self._seconds_left(started)
+            if not outcome.retriable or wait is None or wait >= left:
+                if left < MIN_ATTEMPT_SECONDS or (outcome.retriable and wait is not None):
+                    self._event("deadline", method)  # the time ran out, or would before a retry could be sent
                 raise outcome.error
+            self._event("retry", method)
             logger.warning("%s %s failed (%s); retry %d in %.2f s", method, path, outcome.error.status, attempt, wait)
             await anyio.sleep(wait)
+
+    def _event(self, kind: Literal["retry", "deadline"], method: str) -> None:
+        if self.shared.watch:
+            self.shared.watch.emit(RequestEvent(kind, method, self.upstream.route, started=time.time()))
 
     def _seconds_left(self, started: float) -> float:
         """What remains of this request's retry deadline, and of the call's deadline when one is set."""

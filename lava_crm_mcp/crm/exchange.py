@@ -10,6 +10,7 @@ be sent again. A write whose answer cannot be read, or never came, may still hav
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,6 +20,7 @@ import httpx
 from lava_crm_mcp.crm.envelopes import decode, excerpt
 from lava_crm_mcp.crm.errors import CrmError, CrmInvalid, CrmOutcomeUnknown, CrmProtocolError, CrmUnavailable
 from lava_crm_mcp.crm.failures import UNSURE, error_for
+from lava_crm_mcp.crm.observer import RequestEvent, Watch
 from lava_crm_mcp.crm.retry import NEVER_SENT, RetryPolicy, parse_retry_after
 from lava_crm_mcp.crm.text import clean_body, clean_text
 from lava_crm_mcp.crm.upstream import Upstream
@@ -50,24 +52,41 @@ class _Answer:
 class Exchange:
     """Sends attempts for one client: its connection pool, route and credential, retry rules and size cap."""
 
-    def __init__(self, http: httpx.AsyncClient, upstream: Upstream, retry: RetryPolicy, max_bytes: int) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        upstream: Upstream,
+        retry: RetryPolicy,
+        max_bytes: int,
+        watch: Watch | None = None,
+    ) -> None:
         self._http, self.upstream, self._retry, self.max_bytes = http, upstream, retry, max_bytes
+        self.watch = watch if watch is not None else Watch()  # the client's own, though empty yet
 
     async def attempt(self, method: str, url: str, json: Any, what: str, seconds: float) -> Any:
         """The decoded body of one attempt, or a Failure."""
+        started = time.time()
         try:
             with anyio.fail_after(seconds):
                 answer = await self._send(method, url, json)
         except TimeoutError:
+            self._seen(method, started, error="timeout")
             return self._timed_out(method, what, seconds)
         except httpx.TransportError as exc:
+            self._seen(method, started, error=type(exc).__name__)
             return Failure(self._transport_error(exc, what, method), None, self._retry.may_retry_error(method, exc))
         except httpx.InvalidURL:
             return Failure(self._too_long(url, what), None, retriable=False)
+        self._seen(method, started, status=answer.response.status_code)
         logger.debug("%s %s -> %d", method, what, answer.response.status_code)
         if answer.response.is_success:
             return self._success(answer, method, what)
         return self._refusal(answer, method, what)
+
+    def _seen(self, method: str, started: float, *, status: int | None = None, error: str | None = None) -> None:
+        if self.watch:
+            seconds = time.time() - started
+            self.watch.emit(RequestEvent("attempt", method, self.upstream.route, status, error, started, seconds))
 
     async def _send(self, method: str, url: str, json: Any) -> _Answer:
         headers = {"Authorization": self.upstream.authorization()}
