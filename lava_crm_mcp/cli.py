@@ -15,6 +15,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from lava_crm_mcp import __version__
+from lava_crm_mcp.audit import AuditSinkError, configure_audit
 from lava_crm_mcp.crm.upstream import Upstream
 from lava_crm_mcp.listen import CannotServe, listen
 from lava_crm_mcp.settings import MODES, MissingCredentials, Settings, config_problems
@@ -296,8 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.model_copy(update={"mode": args.mode})
     configure_logging(settings.log_level)
     try:
+        if args.command in ("stdio", "http", "call"):  # the commands that call tools, so may write
+            configure_audit(settings.audit_log)
         return int(args.run(args, settings))
-    except (UsageError, CannotServe) as exc:
+    except (UsageError, CannotServe, AuditSinkError) as exc:
         sys.stderr.write(f"lava-crm-mcp: {exc}\n")
         return 2
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from lava_crm_mcp.crm import CrmError, CrmOutcomeUnknown, CrmUnavailable
 from lava_crm_mcp.crm.deadline import call_deadline
 from lava_crm_mcp.crm.failures import UNSURE
 from lava_crm_mcp.crm.ids import explain
+from lava_crm_mcp.telemetry import Telemetry, ToolCall
 from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Result, Tier, ToolArgs, ToolFailure, ToolSpec, translate
 from lava_crm_mcp.tools.caller import acting_as
 from lava_crm_mcp.tools.confirm import Confirmations
@@ -110,11 +111,13 @@ class ToolServer:
         refused: Mapping[str, str],
         confirmations: Confirmations | None,
         deadline: float = 20.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.enabled = {spec.name: spec for spec in tools if spec.name not in refused}
         self.refused = dict(refused)
         self.confirmations = confirmations
         self.deadline = deadline
+        self.telemetry = telemetry or Telemetry()
 
     async def call_tool(self, ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
         name = params.name
@@ -123,22 +126,36 @@ class ToolServer:
         spec = self.enabled.get(name)
         if spec is None:
             return failure(f"Unknown tool: {name}")
+        with self.telemetry.tool_call(spec, caller_of(ctx)) as call:  # audit line, metrics, span (telemetry.py)
+            return await self._call(ctx, spec, params.arguments or {}, call)
+
+    async def _call(
+        self, ctx: Context, spec: ToolSpec[Any], arguments: Mapping[str, Any], call: ToolCall
+    ) -> types.CallToolResult:
+        name = spec.name
         try:
-            args = parse_arguments(spec, params.arguments or {})
+            args = parse_arguments(spec, arguments)
         except ToolFailure as exc:
+            call.rejected()
             logger.info("Tool %r rejected its arguments", name)
             return failure(str(exc))
+        result: Result | None = None
         try:
-            return call_result(await self._run(ctx, spec, args))
+            result = await self._run(ctx, spec, args)
+            answer = call_result(result)
         except ToolFailure as exc:
+            call.failed(args, exc)
             logger.info("Tool %r failed: %r", name, str(exc))
             return failure(f"Error executing tool {name}: {exc}")
         except Exception:
+            call.crashed(args, result)
             logger.exception("%s failed unexpectedly", name)
             return failure(
                 f"Error executing tool {name}: {name} failed inside lava-crm-mcp (a bug; details are in the server "
                 "log). If it was a write, read the record back before retrying."
             )
+        call.succeeded(args, result)
+        return answer
 
     async def _run(self, ctx: Context, spec: ToolSpec[Any], args: ToolArgs) -> Result:
         """The tool's result within the call deadline: every CRM request inside stops at it (`crm/deadline.py`);

@@ -27,11 +27,14 @@ from lava_crm_mcp.edge import (
     PostOnly,
     how_to_authenticate,
 )
+from lava_crm_mcp.listen import CannotServe
+from lava_crm_mcp.metrics import METRICS_PATH, Metrics, OpenSessions, metrics_on, metrics_problem, serve_metrics
 from lava_crm_mcp.oauth import OAuthConfig, TokenCheck
 from lava_crm_mcp.oauth_edge import OAuthGate, ResourceMetadata, auth_settings, metadata_paths
 from lava_crm_mcp.readiness import Readiness
 from lava_crm_mcp.server import build_server
 from lava_crm_mcp.settings import Settings
+from lava_crm_mcp.telemetry import Telemetry, otel_tracer
 
 __all__ = [
     "LOOPBACK_HOSTS",
@@ -92,10 +95,16 @@ class HttpApp:
 
 def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = False) -> HttpApp:
     """The app for `lava-crm-mcp http`; it owns `crm` and closes it on shutdown."""
+    if problem := metrics_problem(settings):
+        raise CannotServe(problem)
     check = TokenCheck(OAuthConfig.of(settings)) if settings.auth_mode == "oauth" else None
     readiness = Readiness(crm, auth=check)
     probes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(readiness), methods=["GET"])]
-    app: Starlette = build_server(settings, crm=crm, eager=True).streamable_http_app(
+    metrics = Metrics() if metrics_on(settings) else None
+    if metrics is not None and settings.metrics_port is None:
+        probes.append(metrics.route())  # behind the same auth as /mcp (_edge)
+    telemetry = Telemetry(metrics, otel_tracer(settings.otel))
+    app: Starlette = build_server(settings, crm=crm, eager=True, telemetry=telemetry).streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=not stateful,
         stateless_http=not stateful,
@@ -108,6 +117,8 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
         token_verifier=check,
     )
     sessions = app.router.lifespan_context
+    port = settings.metrics_port
+    side = serve_metrics(metrics, settings.metrics_host, port) if metrics is not None and port is not None else None
 
     @asynccontextmanager
     async def lifespan(inner: Starlette) -> AsyncGenerator[None]:
@@ -117,15 +128,24 @@ def create_http_app(settings: Settings, crm: CrmClient, *, stateful: bool = Fals
             finally:
                 if check is not None:
                     await check.aclose()
+                if side is not None:
+                    side.close()
 
     app.router.lifespan_context = lifespan
-    return HttpApp(_edge(app, settings, stateful=stateful, check=check), readiness)
+    return HttpApp(_edge(app, settings, stateful=stateful, check=check, metrics=metrics), readiness)
 
 
-def _edge(app: ASGIApp, settings: Settings, *, stateful: bool, check: TokenCheck | None) -> ASGIApp:
+def _edge(
+    app: ASGIApp, settings: Settings, *, stateful: bool, check: TokenCheck | None, metrics: Metrics | None = None
+) -> ASGIApp:
     """The middleware of edge.py, oauth_edge.py, cors.py and access.py around `app`, innermost first."""
+    if stateful and metrics is not None:
+        app = OpenSessions(app, path=MCP_PATH, idle=settings.sse_idle_timeout, gauge=metrics.open_sessions)
     if check is not None:  # answers 401/403/503 for the SDK's auth middleware, which then reads the token cached
-        app = OAuthGate(app, check=check, settings=settings, path=MCP_PATH)
+        refused: Callable[[str], None] = metrics.oauth_refused if metrics is not None else lambda _reason: None
+        app = OAuthGate(app, check=check, settings=settings, path=MCP_PATH, refused=refused)
+        if metrics is not None and settings.metrics_port is None:  # /metrics needs what /mcp needs: the read scope
+            app = OAuthGate(app, check=check, settings=settings, path=METRICS_PATH, refused=refused)
     if stateful:
         app = IdleStreams(app, path=MCP_PATH, seconds=settings.sse_idle_timeout)
     app = BodyDeadline(RpcPeek(app), seconds=settings.request_timeout, limit=settings.max_body_bytes)
@@ -148,4 +168,5 @@ def known_paths(settings: Settings) -> frozenset[str]:
     """The paths the access log shows whole; any other is cut after its known part (`/mcp/...`, `/...`)."""
     discovery = {f"/.well-known/{document}" for document in OAUTH_DISCOVERY}
     oauth: set[str] = metadata_paths(settings) if settings.auth_mode == "oauth" else set()
-    return frozenset({MCP_PATH, "/healthz", "/readyz", *discovery, *oauth})
+    metrics = {METRICS_PATH} if metrics_on(settings) and settings.metrics_port is None else set[str]()
+    return frozenset({MCP_PATH, "/healthz", "/readyz", *discovery, *oauth, *metrics})

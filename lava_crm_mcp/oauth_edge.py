@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -82,10 +82,19 @@ class ResourceMetadata:
 class OAuthGate:
     """401, 403 and 503 for `path`, each saying what the client should do (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, check: TokenCheck, settings: Settings, path: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        check: TokenCheck,
+        settings: Settings,
+        path: str,
+        refused: Callable[[str], None] = lambda _reason: None,
+    ) -> None:
         self.app = app
         self.check = check
         self.path = path
+        self.refused = refused  # told the reason of each refusal (metrics.py)
         self.issuer = settings.oauth_issuer or ""
         self.read = read = settings.scope_read
         self.needed: dict[Tier, str] = {READ: read, WRITE: settings.scope_write, DESTRUCTIVE: settings.scope_delete}
@@ -100,6 +109,7 @@ class OAuthGate:
             return
         token = _bearer(scope)
         if not token:
+            self.refused("no_token" if token is None else "malformed_header")
             sent = "No access token was sent" if token is None else "The Authorization header is not 'Bearer <token>'"
             await self._challenge(401, f"{sent}: sign in with OAuth (see resource_metadata).", None, [self.read])(
                 scope, receive, send
@@ -108,9 +118,11 @@ class OAuthGate:
         try:
             granted = set((await self.check.check(token)).scopes)
         except Unavailable as exc:
+            self.refused("unavailable")
             await self._unavailable(exc)(scope, receive, send)
             return
         except Refused:
+            self.refused("invalid_token")
             detail = "The access token was not accepted (expired, revoked, or not issued for this server)."
             await self._challenge(401, f"{detail} Sign in again.", "invalid_token", [self.read])(scope, receive, send)
             return
@@ -121,6 +133,7 @@ class OAuthGate:
             needed = self.needed.get(self.tiers.get(_tool_called(message) or "", READ), self.read)
             missing = needed if needed not in granted else None
         if missing is not None:
+            self.refused("insufficient_scope")
             detail = f"This request needs the OAuth scope {missing!r}, which the access token does not carry."
             step_up = [self.read] if missing == self.read else [self.read, missing]
             await self._challenge(403, detail, "insufficient_scope", step_up)(scope, receive, send)

@@ -20,6 +20,7 @@ from lava_crm_mcp.context import AppState, Callers
 from lava_crm_mcp.policy import refusal, scope_refusal
 from lava_crm_mcp.settings import Settings
 from lava_crm_mcp.stdio_lines import answering_bad_lines
+from lava_crm_mcp.telemetry import Telemetry, otel_tracer
 from lava_crm_mcp.tools.tiers import DESTRUCTIVE, READ, WRITE, Tier
 
 if TYPE_CHECKING:
@@ -74,8 +75,9 @@ class Handlers:
     """What the SDK calls. Lists are answered from the catalog (catalog.py); the first call, read or prompt builds
     the tools, resources and prompts behind them, once per server."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, telemetry: Telemetry) -> None:
         self.settings = settings
+        self.telemetry = telemetry
         self.refused = refusals(settings)
         self.listed = {item.name: item for item in catalog().tools}
         self.needed: dict[Tier, str] = {
@@ -93,7 +95,7 @@ class Handlers:
             from lava_crm_mcp.tools import TOOLS
 
             settings = self.settings
-            tools = ToolServer(TOOLS, self.refused, confirmations(settings), settings.call_deadline)
+            tools = ToolServer(TOOLS, self.refused, confirmations(settings), settings.call_deadline, self.telemetry)
             self._served = tools, ResourceServer(), PromptServer()
         return self._served
 
@@ -140,11 +142,17 @@ def _granted_scopes() -> list[str] | None:
     return None if token is None else token.scopes
 
 
-def build_server(settings: Settings, crm: CrmClient | None = None, *, eager: bool = False) -> Server[AppState]:
+def build_server(
+    settings: Settings, crm: CrmClient | None = None, *, eager: bool = False, telemetry: Telemetry | None = None
+) -> Server[AppState]:
     """A new server; it owns a CrmClient made from `settings` (on first use) unless one is given (tests, --sandbox).
 
     `eager` builds the tools now rather than on the first call: for a long-running HTTP replica, where no host waits
-    on its start but every first caller would wait on the build."""
+    on its start but every first caller would wait on the build. `telemetry` records the calls (metrics, spans; the
+    audit trail is always written); by default, spans when LAVA_MCP_OTEL is on."""
+    telemetry = telemetry or Telemetry(tracer=otel_tracer(settings.otel))
+    if crm is not None:
+        telemetry.watch(crm)
     passthrough = settings.auth_mode == "passthrough"
     callers = Callers(settings.named_tokens(), settings.local_name())
 
@@ -155,13 +163,13 @@ def build_server(settings: Settings, crm: CrmClient | None = None, *, eager: boo
             yield AppState(lambda: given, passthrough, callers)
             return
         upstream = settings.upstream(anonymous=passthrough)  # no credential: fail at start, not on the first call
-        state = AppState(lambda: settings.crm_client(upstream), passthrough, callers)
+        state = AppState(lambda: telemetry.watch(settings.crm_client(upstream)), passthrough, callers)
         try:
             yield state
         finally:
             await state.aclose()
 
-    handlers = Handlers(settings)
+    handlers = Handlers(settings, telemetry)
     if eager:
         handlers.served()
     return Server[AppState](

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         default="INFO", validation_alias="LAVA_CRM_LOG_LEVEL"
     )
     timezone: str = Field(default="UTC", validation_alias="LAVA_CRM_TIMEZONE")
+    audit_log: str | None = Field(default=None, validation_alias="LAVA_MCP_AUDIT_LOG")
+    """A file the audit lines are appended to; unset: stderr."""
+    metrics: bool = Field(default=False, validation_alias="LAVA_MCP_METRICS")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="LAVA_MCP_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", min_length=1, validation_alias="LAVA_MCP_METRICS_HOST")
+    otel: bool = Field(default=False, validation_alias="LAVA_MCP_OTEL")
     confirm_deletes: bool = Field(default=True, validation_alias="LAVA_CRM_CONFIRM_DELETES")
     confirm_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_SECRET")
     local_user: str | None = Field(default=None, max_length=64, validation_alias="LAVA_CRM_USER")
@@ -130,6 +136,11 @@ class Settings(BaseSettings):
             return value
         spelled = "-".join(value.strip().lower().replace("_", " ").replace("-", " ").split())
         return {"": "full", "readonly": "read-only", "nodelete": "no-delete"}.get(spelled, spelled)
+
+    @field_validator("audit_log", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("sandbox")
     @classmethod
