@@ -2,6 +2,7 @@
 
     CrmError                  any failure; `str()` says what happened and what to do next
     ├── CrmAuthError          401/403: the credential is missing, wrong or not allowed
+    ├── CrmForbidden          403 (or a refusal) saying this user lacks a permission: the credential itself works
     ├── CrmNotFound           404: no such record in this org (or a page past the end)
     │   ├── UnknownStage      a stage name that is not in the deal's pipeline
     │   └── UnknownPipeline   a pipeline id or name the org does not have
@@ -26,6 +27,7 @@ __all__ = [
     "CrmAuthError",
     "CrmConflict",
     "CrmError",
+    "CrmForbidden",
     "CrmInvalid",
     "CrmNotFound",
     "CrmOutcomeUnknown",
@@ -53,6 +55,10 @@ class CrmError(Exception):
 
 class CrmAuthError(CrmError):
     """The CRM refused the credential (401/403)."""
+
+
+class CrmForbidden(CrmError):
+    """The CRM knows the caller but refuses this action to them (a role or permission): not a credential problem."""
 
 
 class CrmNotFound(CrmError):

@@ -1,11 +1,15 @@
 """What a failed answer says, as one error of the tree in `errors.py`, with a message that says what to do next.
 
-On the gateway route the failure may be Lava's gateway's own (it documents 401 and 402, with a JSON body of its own
-shape, `{"error": …}`) or the CRM's passed through; the message says which, when the body tells.
+Who answered decides what the failure means. On the gateway route the statuses Lava's gateway owns (401: the Lava
+key; 402: the Lava balance; its 400 for a target URL it does not forward) are reported as the gateway's, whatever the
+body's shape (`{"error": …}`, `{"message": …}`, `{"detail": …}`, plain text or HTML); anything else is the CRM's,
+passed through. A 403, or a refusal, whose words speak of permission or admins is about what this user may do, not
+about the credential or the input.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -14,6 +18,7 @@ from lava_crm_mcp.crm.errors import (
     CrmAuthError,
     CrmConflict,
     CrmError,
+    CrmForbidden,
     CrmInvalid,
     CrmNotFound,
     CrmOutcomeUnknown,
@@ -27,6 +32,15 @@ __all__ = ["UNSURE", "error_for"]
 UNSURE = "Whether it was applied is unknown: check before anything else, and do not repeat it blindly."
 
 _NOT_FIELDS = frozenset({"detail", "error", "errors", "message", "status", "code", "non_field_errors"})
+_PERMISSION = re.compile(
+    r"permission|privilege|not allowed to|only (?:an? )?(?:admin|owner|manager)|admins? only|administrator|"
+    r"not authori[sz]ed to",
+    re.IGNORECASE,
+)
+_NOT_FORWARDED = re.compile(
+    r"provider (?:url|host)|(?:provider|url|host|target)\b.*\bnot (?:supported|allowed)|unsupported (?:provider|url)",
+    re.IGNORECASE,
+)
 
 
 def _messages(value: Any) -> list[str]:
@@ -77,12 +91,22 @@ def _describe(detail: str | None, fields: Mapping[str, list[str]]) -> str:
     return "; ".join(parts) or "no details given"
 
 
-def _from_gateway(body: Any) -> bool:
-    """Lava's gateway answers its own failures as `{"error": …}` (a string or `{message}`), never DRF's shapes."""
+def _gateway_shaped(body: Any) -> bool:
+    """Lava's gateway's own body: `{"error": …}` (a string or `{message}`), never DRF's shapes."""
     if not isinstance(body, dict):
         return False
     data = cast(dict[str, Any], body)
     return _said(data.get("error")) is not None and not {"detail", "errors"} & set(data)
+
+
+def _owned_by_gateway(status: int, detail: str | None) -> bool:
+    """The statuses Lava's gateway answers itself: 401 and 402 always, 400 when it will not forward the target."""
+    return status in (401, 402) or (status == 400 and bool(detail) and bool(_NOT_FORWARDED.search(detail or "")))
+
+
+def _forbidden(status: int, detail: str | None) -> bool:
+    """A refusal (403, or a 400 / `{"error": true}`) whose own sentence speaks of permission, roles or admins."""
+    return status in (400, 403) and detail is not None and bool(_PERMISSION.search(detail))
 
 
 def error_for(
@@ -106,8 +130,14 @@ def error_for(
             "host). Nothing was changed.",
             status=status,
         )
-    if gateway and _from_gateway(body) and status in (401, 402):
-        return _gateway_refusal(status, said, what)
+    if gateway and _owned_by_gateway(status, detail):
+        return _gateway_refusal(status, said, what, _gateway_shaped(body))
+    if _forbidden(status, detail):
+        return CrmForbidden(
+            f"The CRM refused {what} because this user may not do it (HTTP {status}: {said.rstrip('.')}). Nothing was "
+            "changed. The credential works; ask an admin of the CRM org to do it or to grant the permission.",
+            status=status,
+        )
     if status in (401, 403):
         return CrmAuthError(
             f"The CRM refused the credential for {what} (HTTP {status}: {said}). "
@@ -144,15 +174,24 @@ def error_for(
     return CrmError(f"The CRM answered HTTP {status} for {what}: {said}.", status=status)
 
 
-def _gateway_refusal(status: int, said: str, what: str) -> CrmError:
+def _gateway_refusal(status: int, said: str, what: str, own_shape: bool) -> CrmError:
     if status == 402:
         return CrmPaymentRequired(
-            f"Lava's gateway refused {what}: the Lava balance is insufficient (HTTP 402: {said}). Nothing was "
-            "sent to the CRM or changed; top up the Lava balance, then try again.",
+            f"Lava's gateway refused {what}: the Lava balance is insufficient (HTTP 402: {said}). Nothing was sent to "
+            "the CRM or changed. Top up the Lava balance first; do not retry before that, every call fails the same "
+            "way until then.",
             status=402,
         )
+    if status == 400:
+        return CrmError(
+            f"Lava's gateway would not forward {what}: it does not support the target URL (HTTP 400: {said}). Nothing "
+            "was sent to the CRM. Check LAVA_CRM_BASE_URL: through the gateway it must be the Lava CRM's own address "
+            "(https://lava-crm-api.fly.dev); retrying will not help.",
+            status=400,
+        )
+    whose = "Lava's gateway refused the Lava key" if own_shape else "The gateway route refused the credential"
     return CrmAuthError(
-        f"Lava's gateway refused the Lava key for {what} (HTTP 401: {said}). Check LAVA_SECRET_KEY; retrying will "
-        "not help.",
+        f"{whose} for {what} (HTTP 401: {said}). Check LAVA_SECRET_KEY (Lava connects the CRM for that key); retrying "
+        "will not help.",
         status=401,
     )

@@ -13,6 +13,7 @@ from lava_crm_mcp.crm import (
     RESOURCES,
     CrmAuthError,
     CrmClient,
+    CrmForbidden,
     CrmInvalid,
     CrmNotFound,
     CrmProtocolError,
@@ -360,9 +361,9 @@ async def test_django_crm_field_errors_become_crm_invalid_fields(
 
 @pytest.mark.anyio
 async def test_django_crm_text_error_is_the_message(client: CrmClient, crm_api: respx.MockRouter) -> None:
-    crm_api.route().respond(400, json={"error": True, "errors": "You don't have permission to update this contact"})
+    crm_api.route().respond(400, json={"error": True, "errors": "That title is reserved for the owner"})
 
-    with pytest.raises(CrmInvalid, match="permission to update this contact") as caught:
+    with pytest.raises(CrmInvalid, match="That title is reserved for the owner") as caught:
         await client.records("contacts").update("c-1", {"title": "CEO"})
 
     assert caught.value.fields == {}
@@ -370,6 +371,19 @@ async def test_django_crm_text_error_is_the_message(client: CrmClient, crm_api: 
 
 @pytest.mark.anyio
 async def test_drf_field_errors_and_non_field_errors(client: CrmClient, crm_api: respx.MockRouter) -> None:
+@pytest.mark.anyio
+async def test_django_crm_text_error_about_permission_says_this_user_may_not(
+    client: CrmClient, crm_api: respx.MockRouter
+) -> None:
+    crm_api.route().respond(400, json={"error": True, "errors": "You don't have permission to update this contact"})
+
+    with pytest.raises(CrmForbidden, match="because this user may not do it") as caught:
+        await client.records("contacts").update("c-1", {"title": "CEO"})
+
+    assert "You don't have permission to update this contact" in str(caught.value)
+    assert "Fix these" not in str(caught.value)
+
+
     crm_api.route().respond(
         400, json={"name": ["An account with this name already exists."], "non_field_errors": ["Check the name."]}
     )

@@ -301,19 +301,22 @@ async def test_the_gateways_402_says_the_lava_balance_is_short_and_nothing_was_s
     assert "Nothing was sent to the CRM or changed" in message
 
 
-async def test_the_gateways_401_names_the_lava_key_and_the_crms_401_names_the_crm(
-    gateway: CrmClient, crm_api: respx.MockRouter
+async def test_a_401_on_the_gateway_route_names_the_lava_key_whatever_its_body(
+    gateway: CrmClient, direct: CrmClient, crm_api: respx.MockRouter
 ) -> None:
     route = crm_api.route()
     route.respond(401, json={"error": {"message": "Invalid secret key"}})
     with pytest.raises(CrmAuthError) as from_gateway:
         await gateway.records("contacts").list()
     route.respond(401, json={"detail": "Invalid token."})
-    with pytest.raises(CrmAuthError) as from_crm:
+    with pytest.raises(CrmAuthError) as passed_through:
         await gateway.records("contacts").list()
+    with pytest.raises(CrmAuthError) as from_crm:
+        await direct.records("contacts").list()
 
     assert "Lava's gateway refused the Lava key" in str(from_gateway.value)
-    assert "LAVA_SECRET_KEY" in str(from_gateway.value)
+    assert str(passed_through.value).startswith("The gateway route refused the credential")
+    assert all("Check LAVA_SECRET_KEY" in str(error.value) for error in (from_gateway, passed_through))
     assert str(from_crm.value).startswith("The CRM refused the credential")
 
 
