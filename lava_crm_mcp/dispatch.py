@@ -24,7 +24,7 @@ from lava_crm_mcp.telemetry import Telemetry, ToolCall
 from lava_crm_mcp.tools import DESTRUCTIVE, READ, WRITE, Result, Tier, ToolArgs, ToolFailure, ToolSpec, translate
 from lava_crm_mcp.tools.caller import acting_as
 from lava_crm_mcp.tools.confirm import Confirmations
-from lava_crm_mcp.tools.deletes import two_phase
+from lava_crm_mcp.tools.progress import reporting
 from lava_crm_mcp.tools.schema import OutputSchema
 from lava_crm_mcp.tools.twophase import two_phase
 
@@ -165,6 +165,7 @@ class ToolServer:
                 call_deadline(self.deadline),
                 anyio.fail_after(self.deadline + GRACE_SECONDS),
                 acting_as(caller_of(ctx)),
+                reporting(ctx.session.report_progress),
             ):
                 crm = crm_for(ctx)
                 if self.confirmations is not None and spec.preview is not None:

@@ -108,13 +108,13 @@ class Settings(BaseSettings):
     confirm_deletes: bool = Field(default=True, validation_alias="LAVA_CRM_CONFIRM_DELETES")
     confirm_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_SECRET")
     local_user: str | None = Field(default=None, max_length=64, validation_alias="LAVA_CRM_USER")
+    confirm_key_file: str | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_KEY_FILE")
     sandbox: str | None = Field(default=None, validation_alias="LAVA_CRM_SANDBOX")
     oauth_issuer: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_ISSUER")
     resource_url: str | None = Field(default=None, validation_alias="LAVA_MCP_RESOURCE_URL")
     oauth_jwks_url: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_JWKS_URL")
     oauth_introspection_url: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_INTROSPECTION_URL")
     oauth_client_id: str | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_CLIENT_ID")
-    confirm_key_file: str | None = Field(default=None, validation_alias="LAVA_MCP_CONFIRM_KEY_FILE")
     oauth_client_secret: SecretStr | None = Field(default=None, validation_alias="LAVA_MCP_OAUTH_CLIENT_SECRET")
     oauth_clock_skew: float = Field(default=60.0, ge=0, le=600, validation_alias="LAVA_MCP_OAUTH_CLOCK_SKEW")
     oauth_algorithms: CommaList = Field(default=ASYMMETRIC, validation_alias="LAVA_MCP_OAUTH_ALGORITHMS")
@@ -273,6 +273,14 @@ class Settings(BaseSettings):
             named.append((token, name))
         return tuple(named)
 
+    def confirm_key_path(self) -> Path:
+        """Where the confirm-token key is kept when neither a secret nor a long CRM credential provides one."""
+        if self.confirm_key_file:
+            return Path(self.confirm_key_file).expanduser()
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("lava-crm-mcp", appauthor=False)) / "confirm.key"
+
     def local_name(self) -> str:
         """Who a local process (stdio, `call`) acts for: LAVA_CRM_USER, else the login name."""
         if self.local_user and self.local_user.strip():
@@ -284,11 +292,3 @@ class Settings(BaseSettings):
 
     def has_credentials(self) -> bool:
         return self.secret_key is not None or self.crm_token is not None
-    def confirm_key_path(self) -> Path:
-        """Where the confirm-token key is kept when neither a secret nor a long CRM credential provides one."""
-        if self.confirm_key_file:
-            return Path(self.confirm_key_file).expanduser()
-        from platformdirs import user_data_dir
-
-        return Path(user_data_dir("lava-crm-mcp", appauthor=False)) / "confirm.key"
-
