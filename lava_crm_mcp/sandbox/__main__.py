@@ -27,6 +27,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     )
     parser.add_argument("--dialect", choices=["drf", "django-crm"], default="drf", help="wire dialect (default: drf)")
     parser.add_argument("--seed", choices=["demo"], default=None, help="provision every org with the demo data")
+    parser.add_argument(
+        "--lax",
+        action="store_true",
+        help="answer as the laxest server of the family: filters and search ignored, deals without their board "
+        "placement, HTML error pages, the newer era's write names only",
+    )
     return parser
 
 
@@ -54,6 +60,7 @@ def serve(
     dialect: Dialect = "drf",
     seed: Literal["demo"] | None = None,
     sock: socket.socket | None = None,
+    lax: bool = False,
 ) -> None:
     """Run the sandbox with uvicorn until interrupted (blocking), on `sock` when one is already bound (the caller
     then reports a port in use before anything is said), else on host:port. The database opens first: a file that
@@ -61,8 +68,9 @@ def serve(
     import uvicorn
 
     _log_to_stderr()
-    app = create_app(db, tokens=tokens, open_mode=open_mode, dialect=dialect, seed=seed)
-    logger.info("Lava CRM sandbox (%s dialect, db %s) on http://%s:%d/api/", dialect, db, host, port)
+    app = create_app(db, tokens=tokens, open_mode=open_mode, dialect=dialect, seed=seed, lax=lax)
+    shown = f"{dialect} dialect{', lax' if lax else ''}"
+    logger.info("Lava CRM sandbox (%s, db %s) on http://%s:%d/api/", shown, db, host, port)
     logger.info("Auth: %s", _describe_tokens(tokens, open_mode))
     logger.info("OpenAPI document: http://%s:%d/api/openapi.json", host, port)
     if sock is None:
@@ -89,6 +97,7 @@ def run(args: argparse.Namespace, sock: socket.socket | None = None) -> int:
         dialect=args.dialect,
         seed=args.seed,
         sock=sock,
+        lax=args.lax,
     )
     return 0
 
