@@ -370,8 +370,6 @@ async def test_django_crm_text_error_is_the_message(client: CrmClient, crm_api: 
 
 
 @pytest.mark.anyio
-async def test_drf_field_errors_and_non_field_errors(client: CrmClient, crm_api: respx.MockRouter) -> None:
-@pytest.mark.anyio
 async def test_django_crm_text_error_about_permission_says_this_user_may_not(
     client: CrmClient, crm_api: respx.MockRouter
 ) -> None:
@@ -384,6 +382,8 @@ async def test_django_crm_text_error_about_permission_says_this_user_may_not(
     assert "Fix these" not in str(caught.value)
 
 
+@pytest.mark.anyio
+async def test_drf_field_errors_and_non_field_errors(client: CrmClient, crm_api: respx.MockRouter) -> None:
     crm_api.route().respond(
         400, json={"name": ["An account with this name already exists."], "non_field_errors": ["Check the name."]}
     )
