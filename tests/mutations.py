@@ -52,6 +52,13 @@ MUTATIONS = (
         ("tests/crm/test_guards.py::test_one_org_never_sees_another_orgs_stages_from_the_pipeline_catalog_cache",),
     ),
     Mutation(
+        "deal seats (board placement) not keyed by the credential",
+        "lava_crm_mcp/crm/seats.py",
+        "self._cache, self._scope = catalog, columns, cache, scope",
+        'self._cache, self._scope = catalog, columns, cache, ""',
+        ("tests/crm/test_guards.py::test_one_org_never_places_its_deals_from_another_orgs_boards",),
+    ),
+    Mutation(
         "name cache not keyed by the credential",
         "lava_crm_mcp/crm/client.py",
         "Labels(self.shared.names, self.scope, self._name_of)",

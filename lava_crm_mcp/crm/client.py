@@ -51,6 +51,7 @@ class Shared:
     clock: Clock = utc_today
     names: NameCache = field(default_factory=NameCache)
     pipelines: dict[str, Any] = field(default_factory=dict[str, Any])
+    seats: dict[str, Any] = field(default_factory=dict[str, Any])
     watch: Watch = field(default_factory=Watch)
 
 
@@ -87,7 +88,8 @@ class CrmClient:
             spec.path: Records(spec, self._request, self.labels) for spec in resources.RESOURCES
         }
         deals = self.records(resources.OPPORTUNITIES.path)
-        self.pipelines = Pipelines(self._request, deals, self.shared.pipelines, self.scope)
+        self.pipelines = Pipelines(self._request, deals, self.shared.pipelines, self.scope, self.shared.seats)
+        deals.complete, deals.created = self.pipelines.seats.fill, self.pipelines.seats.forget
 
     def records(self, path: str) -> Records[Any, Any, Any]:
         """The accessor for a resource of the noun table by its URL segment ("contacts", "opportunities", …)."""

@@ -215,20 +215,22 @@ class Invoice(Record):
     description: str | None = None
 
 
+_CLOSING_KINDS = {"won": "won", "closed_won": "won", "lost": "lost", "closed_lost": "lost"}  # else: open
+
+
 def _stage_kind(data: Any) -> Any:
-    """A stage's kind, however the CRM says it: `stage_type`, `kind`, or `is_won` / `is_lost` flags."""
+    """A stage's kind from `stage_type` or `kind` (any case, CLOSED_WON too), or from `is_won` / `is_lost` flags."""
     if not isinstance(data, dict):
         return data
     raw = cast(dict[str, Any], data)
-    if "stage_type" in raw:
-        return raw
-    kind = raw.get("kind") or ("won" if raw.get("is_won") else "lost" if raw.get("is_lost") else None)
-    return {**raw, "stage_type": str(kind).lower()} if kind else raw
+    kind = raw.get("stage_type") or raw.get("kind")
+    kind = kind or ("won" if raw.get("is_won") else "lost" if raw.get("is_lost") else None)
+    return {**raw, "stage_type": _CLOSING_KINDS.get(str(kind).strip().lower(), "open")} if kind else raw
 
 
 class Stage(WireModel):
-    id: str
-    name: str
+    id: str = Field(validation_alias=AliasChoices("id", "code"))
+    name: str = Field(validation_alias=AliasChoices("name", "label"))
     stage_type: str = "open"
     order: int | None = None
     deal_count: int | None = Field(None, validation_alias=AliasChoices("deal_count", "item_count"))
@@ -245,8 +247,8 @@ class Stage(WireModel):
 
 class PipelineRef(WireModel):
     id: str
-    name: str
-    is_default: bool = False
+    name: str = Field(validation_alias=AliasChoices("name", "label"))
+    is_default: bool = Field(False, validation_alias=AliasChoices("is_default", "default"))
 
 
 class Pipeline(PipelineRef):

@@ -14,8 +14,10 @@ from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound, CrmProtocolError
 from lava_crm_mcp.crm.ids import check_id, validate_body
 from lava_crm_mcp.crm.models import Board, Opportunity, Pipeline, Stage, StageMove
 from lava_crm_mcp.crm.paging import Slice, slice_params
+from lava_crm_mcp.crm.placement import place
 from lava_crm_mcp.crm.records import Records, Send
-from lava_crm_mcp.crm.stages import find_pipeline, home_of, locate_stage
+from lava_crm_mcp.crm.seats import Seats
+from lava_crm_mcp.crm.stages import find_pipeline, locate_stage, locate_unplaced
 
 __all__ = ["Pipelines"]
 
@@ -41,14 +43,23 @@ class Pipelines:
     """The /api/deal-pipelines/ routes, plus stage lookup by name inside a deal's own pipeline.
 
     `catalog()` is the pipeline list cached for a few seconds per credential (stage names and types change rarely);
-    every pipeline or stage write through this adapter drops it.
+    every pipeline or stage write through this adapter drops it. `seats` places deals whose records do not say where
+    they sit, from the boards (`seats.py`).
     """
 
-    def __init__(self, send: Send, deals: Deals, cache: dict[str, Any] | None = None, scope: str = "") -> None:
+    def __init__(
+        self,
+        send: Send,
+        deals: Deals,
+        cache: dict[str, Any] | None = None,
+        scope: str = "",
+        seats: dict[str, Any] | None = None,
+    ) -> None:
         self._send = send
         self._deals = deals
         self._cache: dict[str, Any] = {} if cache is None else cache
         self._scope = scope
+        self.seats = Seats(self.catalog, self.columns, {} if seats is None else seats, scope)
 
     async def catalog(self) -> list[Pipeline]:
         """The pipelines with their stages, from a short-lived cache when fresh enough."""
@@ -144,11 +155,22 @@ class Pipelines:
         data = {"stage_id": stage_id, "above_id": above_id, "below_id": below_id}
         body = validate_body(_Move, data, "move").model_dump(exclude_none=True)
         answer = read_write(await self._send("PATCH", path, what=f"deal {deal_id!r}", json=body))
-        if isinstance(answer, Ack):
+        self._seated(deal_id, stage_id)
+        moved = None if isinstance(answer, Ack) else _deal_in(answer, deal_id)
+        if moved is None:  # an acknowledgement, or a card or stage that is not this deal: read the deal itself
             return await self._deals.get(deal_id)
-        return read_record(
-            answer, Opportunity, detail_keys=("opportunity_obj",), what=f"deal {deal_id!r}", lenient=True
-        )
+        await self.seats.fill([moved])
+        return moved
+
+    def _seated(self, deal_id: str, stage_id: str) -> None:
+        """Keep the cached seats in step with a move just made, from the cached catalog (nothing is read; a stage it
+        does not hold drops the seats, to be read afresh when next needed)."""
+        cached = self._cache.get(self._scope)
+        found = [(p, s) for p in (cached[1] if cached else ()) for s in p.stages if s.id == stage_id]
+        if found:
+            self.seats.moved(deal_id, *found[0])
+        else:
+            self.seats.forget()
 
     async def move_deal_to_stage(
         self,
@@ -169,9 +191,10 @@ class Pipelines:
         deal = await self._deals.get(deal_id)
 
         def resolve(pipelines: list[Pipeline]) -> tuple[Stage | None, Pipeline, Stage]:
-            home = home_of(deal.pipeline, deal.pipeline_stage, pipelines)
-            current = next((column for column in home.stages if column.id == deal.pipeline_stage), None)
-            return (current, *locate_stage(pipelines, stage, pipeline=pipeline, home=home))
+            where = place(deal, pipelines)
+            if where.pipeline is None and pipeline is None:  # where it sits is unknown: never guess the default
+                return (None, *locate_unplaced(pipelines, stage, deal.id))
+            return (where.stage, *locate_stage(pipelines, stage, pipeline=pipeline, home=where.pipeline))
 
         current, target_pipeline, target = await self.resolved(resolve)
         moved = await self.move_deal(deal.id, target.id, above_id=above_id, below_id=below_id)
@@ -213,3 +236,14 @@ class Pipelines:
                 if stage.id == wanted or (wanted is None and stage.name == name):
                     return stage
         raise CrmProtocolError(f"The CRM acknowledged stage {name!r} but it is on no pipeline.")
+
+
+def _deal_in(answer: dict[str, Any], deal_id: str) -> Opportunity | None:
+    """The moved deal, when the move's answer is that deal (checked by its id); else None."""
+    try:
+        deal = read_record(
+            answer, Opportunity, detail_keys=("opportunity_obj",), what=f"deal {deal_id!r}", lenient=True
+        )
+    except CrmProtocolError:
+        return None
+    return deal if deal.id == deal_id else None

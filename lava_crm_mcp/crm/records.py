@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
@@ -55,12 +55,22 @@ def refuse_stage_write(noun: str, data: object) -> None:
 
 
 class Records(Generic[R, C, U]):
-    """list / get / create / update / replace / delete for one resource."""
+    """list / get / create / update / replace / delete for one resource.
+
+    `complete`, when set, finishes records before anyone sees them (deals: their place on the boards, when their
+    records do not say); `created` is told of each create (deals: the cached seats no longer hold every deal).
+    """
 
     def __init__(self, spec: ResourceSpec[R, C, U], send: Send, labels: Labels | None = None) -> None:
         self.spec = spec
         self._send = send
         self._labels = labels
+        self.complete: Callable[[Sequence[R]], Awaitable[None]] | None = None
+        self.created: Callable[[], None] | None = None
+
+    async def _completed(self, records: Sequence[R]) -> None:
+        if self.complete is not None and records:
+            await self.complete(records)
 
     def _seen(self, record: R) -> R:
         """Keep the name cache in step with what was just read or written."""
@@ -85,20 +95,26 @@ class Records(Generic[R, C, U]):
         what = f"the {self.spec.path} list (from row {start + 1})"
         body = await self._send("GET", f"{self.spec.path}/", what=what, params=query)
         spec = self.spec
-        return read_page(body, spec.model, start=start, list_paths=spec.list_paths, count_paths=spec.count_paths)
+        page = read_page(body, spec.model, start=start, list_paths=spec.list_paths, count_paths=spec.count_paths)
+        await self._completed(page.items)
+        return page
 
     async def get(self, record_id: str) -> R:
         body = await self._send("GET", self._detail(record_id), what=self._what(record_id))
-        return self._seen(self._read(body, record_id))
+        record = self._read(body, record_id)
+        await self._completed([record])
+        return self._seen(record)
 
     async def create(self, data: C | Mapping[str, Any]) -> Created[R]:
         body = validate_body(self.spec.create, data, f"new {self.spec.noun}")
         payload = body.model_dump(mode="json", exclude_none=True)
         answer = await self._written("POST", f"{self.spec.path}/", f"the new {self.spec.noun}", payload)
+        if self.created is not None:
+            self.created()
         if isinstance(answer, Ack):
             record = await self.get(answer.id) if answer.id is not None else None
             return Created[R](record=record, message=answer.message)
-        return Created[R](record=self._seen(self._read(answer, "new")))
+        return Created[R](record=await self._back(answer, "new"))
 
     async def update(self, record_id: str, data: U | Mapping[str, Any]) -> R:
         """Partial update (PATCH): only the fields given are sent."""
@@ -123,9 +139,15 @@ class Records(Generic[R, C, U]):
         partial = method == "PATCH"
         payload = body.model_dump(mode="json", exclude_unset=partial, exclude_none=not partial)
         answer = await self._written(method, path, self._what(record_id), payload)
+        return await self._back(answer, record_id)
+
+    async def _back(self, answer: dict[str, Any] | Ack, record_id: str) -> R:
+        """The record a write answered, or (an acknowledgement) read back by its id; finished and remembered."""
         if isinstance(answer, Ack):
             return await self.get(record_id)
-        return self._seen(self._read(answer, record_id))
+        record = self._read(answer, record_id)
+        await self._completed([record])
+        return self._seen(record)
 
     async def _written(self, method: str, path: str, what: str, payload: dict[str, Any]) -> dict[str, Any] | Ack:
         """Send a write. A refusal asking for a field by its other-generation name (an invoice's `account_id` for

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from lava_crm_mcp.crm.errors import CrmProtocolError, UnknownPipeline, UnknownStage
+from lava_crm_mcp.crm.errors import CrmInvalid, CrmProtocolError, UnknownPipeline, UnknownStage
 from lava_crm_mcp.crm.models import Pipeline, Stage
 
-__all__ = ["find_pipeline", "find_stage", "home_of", "locate_stage", "normalize", "stages_named"]
+__all__ = ["find_pipeline", "find_stage", "home_of", "locate_stage", "locate_unplaced", "normalize", "stages_named"]
 
 
 def normalize(name: str) -> str:
@@ -126,3 +126,19 @@ def locate_stage(
             valid=error.valid,
             suggestion=None,
         ) from None
+
+
+def locate_unplaced(pipelines: Sequence[Pipeline], wanted: str, deal_id: str) -> tuple[Pipeline, Stage]:
+    """A stage by id or name for a deal whose pipeline is unknown: the one pipeline holding it. When several hold a
+    stage of that name, the caller must say which (never the default pipeline by guess)."""
+    ids = {stage.id for stage in stages_named(pipelines, wanted)}  # none: UnknownStage naming every stage
+    found = [(p, s) for p in pipelines for s in p.stages if s.id in ids]
+    if len(found) == 1:
+        return found[0]
+    names = [p.name for p, _ in found]
+    raise CrmInvalid(
+        f"Stage {wanted.strip()!r} is in {len(names)} pipelines ({_listed(names)}), and where deal {deal_id!r} sits is "
+        f"not known (its record does not say and no board shows it). Call again with pipeline={names[0]!r} or another "
+        "of them.",
+        fields={"pipeline": [f"Needed: one of {_listed(names)}."]},
+    )

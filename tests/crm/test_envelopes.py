@@ -29,7 +29,9 @@ COUNTRIES = [["GB", "United Kingdom"], ["US", "United States"]]
 
 
 def rec(record_id: str, **fields: Any) -> dict[str, Any]:
-    return {"id": record_id, "created_at": "2024-05-01T10:00:00Z", "updated_at": "2024-05-01T10:00:00Z", **fields}
+    """A record of any noun; deals carry their board placement (other nouns keep it as unknown extra fields)."""
+    stamps = {"created_at": "2024-05-01T10:00:00Z", "updated_at": "2024-05-01T10:00:00Z"}
+    return {"id": record_id, **stamps, "pipeline": "p-1", "pipeline_stage": "s-1", **fields}
 
 
 def required(spec: ResourceSpec[Any, Any, Any]) -> dict[str, str]:

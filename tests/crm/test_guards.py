@@ -3,7 +3,7 @@
 - A CRM that ignores `offset` but still advances its `next` link answers the same rows on every page: only the
   id-based repeat check stops the walk (the link moves on, so "the slice does not move" never fires).
 - In passthrough mode one client serves many orgs (a view per caller's key, sharing the pool and caches): every
-  cache must be keyed by the credential, or one org sees another's pipeline stages and record names.
+  cache must be keyed by the credential, or one org sees another's pipeline stages, record names or deal seats.
 """
 
 from __future__ import annotations
@@ -84,3 +84,25 @@ async def test_one_org_never_reads_another_orgs_record_names_from_the_name_cache
 
     assert await org_a.names([ref]) == {ref: "Ada Lovelace"}
     assert await org_b.names([ref]) == {ref: None}  # org B has no such record: never org A's cached name
+
+
+@pytest.fixture
+async def two_lax_orgs() -> AsyncIterator[tuple[CrmClient, CrmClient]]:
+    """As `two_orgs`, on a lax sandbox: deals say nothing of where they sit, so both orgs place them from boards."""
+    app = create_app(tokens={ORG_A: "org-a", ORG_B: "org-b"}, seed="demo", lax=True, dialect="django-crm")
+    async with CrmClient(Upstream(BASE, SecretStr(ORG_A)), transport=httpx.ASGITransport(app=app)) as org_a:
+        yield org_a, org_a.with_credential(SecretStr(ORG_B))
+    app.state.sandbox.close()
+
+
+async def test_one_org_never_places_its_deals_from_another_orgs_boards(
+    two_lax_orgs: tuple[CrmClient, CrmClient],
+) -> None:
+    org_a, org_b = two_lax_orgs
+
+    deals_a = (await org_a.search("opportunities", limit=50)).items
+    deals_b = (await org_b.search("opportunities", limit=50)).items  # within the seats' lifetime of org A's read
+
+    assert len(deals_a) == len(deals_b) == 14
+    assert not {deal.id for deal in deals_a} & {deal.id for deal in deals_b}
+    assert all(deal.pipeline_stage for deal in [*deals_a, *deals_b])

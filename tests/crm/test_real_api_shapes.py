@@ -222,8 +222,8 @@ async def test_one_unreadable_field_leaves_that_value_blank_and_keeps_the_page(
     client: CrmClient, serve: Callable[[Handler], respx.Route]
 ) -> None:
     deals = [
-        {"id": "d-1", "name": "Fine", "probability": 25},
-        {"id": "d-2", "name": "Odd", "probability": "25.5", "amount": "100.00"},
+        {"id": "d-1", "name": "Fine", "probability": 25, "pipeline_stage": "s-1"},
+        {"id": "d-2", "name": "Odd", "probability": "25.5", "amount": "100.00", "pipeline_stage": "s-1"},
     ]
     serve(lambda url, _: httpx.Response(200, json={"count": 2, "next": None, "results": deals}))
 

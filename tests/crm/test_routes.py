@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from lava_crm_mcp.crm import RESOURCES, CrmClient, ResourceSpec, Upstream
 
 CRM = "https://lava-crm-api.fly.dev/api"
-RECORD = {"id": "r-1", "name": "X", "created_at": "2024-01-01T00:00:00Z"}
+RECORD = {"id": "r-1", "name": "X", "created_at": "2024-01-01T00:00:00Z", "pipeline": "p-1", "pipeline_stage": "s-2"}
 EMPTY_LIST = {"count": 0, "next": None, "previous": None, "results": []}
 STAGE = {"id": "s-2", "name": "Contacted", "stage_type": "open", "order": 2, "deal_count": 0}
 PIPELINE = {"id": "p-1", "name": "Sales Pipeline", "is_default": True, "stages": [STAGE]}

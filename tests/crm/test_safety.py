@@ -147,7 +147,7 @@ async def test_other_resources_may_update_their_own_status_fields(client: CrmCli
 @pytest.mark.anyio
 @pytest.mark.parametrize("stage", LEGACY)
 async def test_deal_create_accepts_each_legacy_stage(client: CrmClient, crm_api: respx.MockRouter, stage: str) -> None:
-    crm_api.route().respond(201, json={"id": "o-1", "name": "Big deal", "stage": stage})
+    crm_api.route().respond(201, json={"id": "o-1", "name": "Big deal", "stage": stage, "pipeline_stage": "s-1"})
 
     created = await client.records("opportunities").create({"name": "Big deal", "stage": stage})
 
@@ -216,7 +216,7 @@ async def test_invalid_input_is_refused_with_field_messages_and_sends_nothing(
 
 @pytest.mark.anyio
 async def test_money_is_sent_as_a_two_place_decimal_string(client: CrmClient, crm_api: respx.MockRouter) -> None:
-    crm_api.route().respond(201, json={"id": "o-1"})
+    crm_api.route().respond(201, json={"id": "o-1", "name": "D", "amount": "1500.50", "pipeline_stage": "s-1"})
 
     await client.records("opportunities").create({"name": "D", "amount": 1500.5})
 

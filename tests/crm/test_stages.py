@@ -177,17 +177,57 @@ async def test_above_and_below_together_are_refused_before_any_request(
 
 
 @pytest.mark.anyio
-async def test_deal_without_a_pipeline_uses_the_default_pipeline(
+async def test_a_deal_on_no_board_moves_to_the_one_pipeline_holding_that_stage_name(
     client: CrmClient, on: Callable[..., respx.Route]
 ) -> None:
     on("GET", "opportunities/d-1/").respond(json={**DEAL, "pipeline": None, "pipeline_stage": None})
     on("GET", "deal-pipelines/", FIRST).respond(json={**PIPELINES, "results": [RENEWALS, {**SALES, "stages": STAGES}]})
+    boards = [on("GET", "deal-pipelines/board/", {"pipeline_id": pid}).respond(json=BOARD) for pid in ("p-1", "p-2")]
     on("PATCH", "deal-pipelines/deals/d-1/move/").respond(json=moved("s-1"))
 
     result = await client.pipelines.move_deal_to_stage("d-1", "prospecting")
 
     assert result.from_stage is None
     assert (result.to_stage.id, result.pipeline.name) == ("s-1", "Sales Pipeline")
+    assert [board.call_count for board in boards] == [1, 1]
+
+
+@pytest.mark.anyio
+async def test_a_deal_whose_record_has_no_placement_moves_within_the_pipeline_whose_board_shows_it(
+    client: CrmClient, on: Callable[..., respx.Route]
+) -> None:
+    twin = {**RENEWALS, "stages": [*RENEWALS["stages"], {**STAGES[3], "id": "s-15"}]}
+    on("GET", "opportunities/d-1/").respond(json={"id": "d-1", "name": "Big deal", "stage": "PROSPECTING"})
+    on("GET", "deal-pipelines/", FIRST).respond(json={**PIPELINES, "results": [{**SALES, "stages": STAGES}, twin]})
+    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-1"}).respond(json=BOARD)
+    renewals = {"pipeline": twin, "stages": [{**twin["stages"][0], "deals": [{"id": "d-1"}]}, twin["stages"][1]]}
+    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-2"}).respond(json=renewals)
+    move = on("PATCH", "deal-pipelines/deals/d-1/move/").respond(json={"error": False, "message": "Moved"})
+
+    result = await client.pipelines.move_deal_to_stage("d-1", "won")
+
+    assert json.loads(move.calls.last.request.content) == {"stage_id": "s-15"}
+    assert (result.from_stage and result.from_stage.name, result.pipeline.name) == ("Up for renewal", "Renewals")
+    assert (result.deal.pipeline_stage, result.deal.is_closed, result.before.pipeline_stage) == ("s-15", True, "s-9")
+
+
+@pytest.mark.anyio
+async def test_a_move_by_a_name_two_pipelines_share_asks_which_when_no_board_shows_the_deal(
+    client: CrmClient, on: Callable[..., respx.Route], crm_api: respx.MockRouter
+) -> None:
+    twin = {**RENEWALS, "stages": [*RENEWALS["stages"], {**STAGES[3], "id": "s-15"}]}
+    on("GET", "opportunities/d-1/").respond(json={"id": "d-1", "name": "Big deal"})
+    on("GET", "deal-pipelines/", FIRST).respond(json={**PIPELINES, "results": [{**SALES, "stages": STAGES}, twin]})
+    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-1"}).respond(json=BOARD)
+    on("GET", "deal-pipelines/board/", {"pipeline_id": "p-2"}).respond(json={"pipeline": twin, "stages": []})
+
+    with pytest.raises(CrmInvalid) as caught:
+        await client.pipelines.move_deal_to_stage("d-1", "Won")
+
+    assert "is in 2 pipelines ('Sales Pipeline', 'Renewals')" in str(caught.value)
+    assert "Call again with pipeline='Sales Pipeline'" in str(caught.value)
+    assert caught.value.fields == {"pipeline": ["Needed: one of 'Sales Pipeline', 'Renewals'."]}
+    assert all(call.request.method == "GET" for call in crm_api.calls)
 
 
 @pytest.mark.anyio
