@@ -59,6 +59,13 @@ MUTATIONS = (
         ("tests/crm/test_guards.py::test_one_org_never_places_its_deals_from_another_orgs_boards",),
     ),
     Mutation(
+        "write names learned for one credential used by another",
+        "lava_crm_mcp/crm/writes.py",
+        'return f"{self._scope}/{path}"',
+        "return path",
+        ("tests/crm/test_guards.py::test_one_org_never_writes_under_the_names_another_orgs_crm_needed",),
+    ),
+    Mutation(
         "name cache not keyed by the credential",
         "lava_crm_mcp/crm/client.py",
         "Labels(self.shared.names, self.scope, self._name_of)",

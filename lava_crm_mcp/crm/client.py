@@ -30,6 +30,7 @@ from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.crm.retry import RetryPolicy
 from lava_crm_mcp.crm.search import Budget, Cursor, Found, Plan, narrowed, run_search
 from lava_crm_mcp.crm.upstream import Upstream
+from lava_crm_mcp.crm.writes import WriteNames
 
 __all__ = ["CrmClient"]
 
@@ -52,6 +53,7 @@ class Shared:
     names: NameCache = field(default_factory=NameCache)
     pipelines: dict[str, Any] = field(default_factory=dict[str, Any])
     seats: dict[str, Any] = field(default_factory=dict[str, Any])
+    write_names: dict[str, dict[str, str]] = field(default_factory=dict[str, dict[str, str]])
     watch: Watch = field(default_factory=Watch)
 
 
@@ -85,7 +87,8 @@ class CrmClient:
         self._exchange = Exchange(self._http, upstream, self._retry, max_bytes, self.shared.watch)
         self.labels = Labels(self.shared.names, self.scope, self._name_of)
         self._records: dict[str, Records[Any, Any, Any]] = {
-            spec.path: Records(spec, self._request, self.labels) for spec in resources.RESOURCES
+            spec.path: Records(spec, self._request, self.labels, WriteNames(self.shared.write_names, self.scope))
+            for spec in resources.RESOURCES
         }
         deals = self.records(resources.OPPORTUNITIES.path)
         self.pipelines = Pipelines(self._request, deals, self.shared.pipelines, self.scope, self.shared.seats)

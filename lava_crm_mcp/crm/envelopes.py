@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from lava_crm_mcp.crm.errors import (
     CrmProtocolError,
 )
-from lava_crm_mcp.crm.models import UNREADABLE, Page, WireModel, nested_labels
+from lava_crm_mcp.crm.models import UNREADABLE, Page, WireModel
 from lava_crm_mcp.crm.paging import PAGE_SIZE, Slice
 
 __all__ = ["PAGE_SIZE", "Ack", "decode", "excerpt", "read_page", "read_record", "read_row", "read_write"]
@@ -29,6 +29,37 @@ class Ack:
 
     id: str | None
     message: str | None
+
+
+LABEL_KEYS = ("name", "title", "invoice_title")
+
+
+def _nested_label(value: Any) -> str | None:
+    """The display name a nested reference carries (`{"id": …, "name": …}`), if any."""
+    if not isinstance(value, dict):
+        return None
+    data = cast(dict[str, Any], value)
+    person = " ".join(filter(None, (data.get("first_name"), data.get("last_name"))))
+    found = [*(data.get(key) for key in LABEL_KEYS), person]
+    return next((str(label) for label in found if isinstance(label, str) and label.strip()), None)
+
+
+def nested_labels(data: Any) -> dict[str, str]:
+    """The names of references the CRM sent nested in a record (`{"id": …, "name": …}`), by referenced id."""
+    found: dict[str, str] = {}
+    if isinstance(data, dict):
+        for value in cast(dict[str, Any], data).values():
+            if isinstance(value, dict):
+                items: list[Any] = [value]
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                items = cast(list[Any], value)
+            else:
+                continue  # a plain value (most fields) names nothing
+            for item in items:
+                label = _nested_label(item)
+                if label is not None and item.get("id") is not None:
+                    found[str(item["id"])] = label
+    return found
 
 
 def decode(text: str, status: int) -> Any:

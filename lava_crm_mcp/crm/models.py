@@ -58,36 +58,7 @@ Refs = Annotated[list[str], BeforeValidator(_ref_ids)]
 Money = Annotated[str | None, BeforeValidator(_money)]
 
 
-LABEL_KEYS = ("name", "title", "invoice_title")
 UNREADABLE = "_unreadable"
-
-
-def _nested_label(value: Any) -> str | None:
-    """The display name a nested reference carries (`{"id": …, "name": …}`), if any."""
-    if not isinstance(value, dict):
-        return None
-    data = cast(dict[str, Any], value)
-    person = " ".join(filter(None, (data.get("first_name"), data.get("last_name"))))
-    found = [*(data.get(key) for key in LABEL_KEYS), person]
-    return next((str(label) for label in found if isinstance(label, str) and label.strip()), None)
-
-
-def nested_labels(data: Any) -> dict[str, str]:
-    """The names of references the CRM sent nested in a record (`{"id": …, "name": …}`), by referenced id."""
-    found: dict[str, str] = {}
-    if isinstance(data, dict):
-        for value in cast(dict[str, Any], data).values():
-            if isinstance(value, dict):
-                items: list[Any] = [value]
-            elif isinstance(value, list) and value and isinstance(value[0], dict):
-                items = cast(list[Any], value)
-            else:
-                continue  # a plain value (most fields) names nothing
-            for item in items:
-                label = _nested_label(item)
-                if label is not None and item.get("id") is not None:
-                    found[str(item["id"])] = label
-    return found
 
 
 class WireModel(BaseModel):
@@ -107,11 +78,17 @@ class Record(WireModel):
     id: str
     created_at: str | None = None
     updated_at: str | None = None
+    _dropped: list[str] = PrivateAttr(default_factory=list[str])
 
     @property
     def unreadable(self) -> dict[str, str]:
         """Fields this row carried in a form we could not read, as raw text (the rest of the row is read)."""
         return cast(dict[str, str], (self.model_extra or {}).get(UNREADABLE) or {})
+
+    @property
+    def dropped(self) -> list[str]:
+        """Fields the write that returned this record sent but the CRM did not store (`writes.py`)."""
+        return self._dropped
 
 
 class Contact(Record):

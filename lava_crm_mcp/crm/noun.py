@@ -100,7 +100,7 @@ class ResourceSpec(Generic[R, C, U]):
     """Tasks: this server marks when one was completed (`history.completion`), shown as `completed_on`."""
     write_aliases: Mapping[str, str] = field(default_factory=dict[str, str])
     """Field -> the name the other API generation of the family uses for it; a write refused for want of the
-    other name is sent once more with it (nothing was written by the refused one)."""
+    other name, or read back without the field, is sent once more with it (`records.py`, `writes.py`)."""
     detail_keys: tuple[str, ...] = ()
     list_paths: tuple[Path, ...] = ()
     count_paths: tuple[Path, ...] = ()

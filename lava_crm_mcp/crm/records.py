@@ -9,13 +9,14 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from pydantic import BaseModel
 
 from lava_crm_mcp.crm.envelopes import Ack, read_page, read_record, read_write
-from lava_crm_mcp.crm.errors import CrmInvalid, StageChangeRefused
+from lava_crm_mcp.crm.errors import CrmError, CrmInvalid, StageChangeRefused
 from lava_crm_mcp.crm.ids import check_id, validate_body
 from lava_crm_mcp.crm.inputs import Body
 from lava_crm_mcp.crm.models import Created, Page, Record
 from lava_crm_mcp.crm.names import Labels
 from lava_crm_mcp.crm.paging import PAGE_SIZE, slice_params
 from lava_crm_mcp.crm.resources import ResourceSpec
+from lava_crm_mcp.crm.writes import WriteNames, missing
 
 __all__ = ["Records", "Send"]
 
@@ -61,10 +62,14 @@ class Records(Generic[R, C, U]):
     records do not say); `created` is told of each create (deals: the cached seats no longer hold every deal).
     """
 
-    def __init__(self, spec: ResourceSpec[R, C, U], send: Send, labels: Labels | None = None) -> None:
+    def __init__(
+        self, spec: ResourceSpec[R, C, U], send: Send, labels: Labels | None = None, names: WriteNames | None = None
+    ) -> None:
         self.spec = spec
         self._send = send
         self._labels = labels
+        self._names = names or WriteNames({}, "")
+        self._unchecked = frozenset(STAGE_FIELDS) if spec.on_board else frozenset[str]()
         self.complete: Callable[[Sequence[R]], Awaitable[None]] | None = None
         self.created: Callable[[], None] | None = None
 
@@ -111,10 +116,11 @@ class Records(Generic[R, C, U]):
         answer = await self._written("POST", f"{self.spec.path}/", f"the new {self.spec.noun}", payload)
         if self.created is not None:
             self.created()
-        if isinstance(answer, Ack):
-            record = await self.get(answer.id) if answer.id is not None else None
-            return Created[R](record=record, message=answer.message)
-        return Created[R](record=await self._back(answer, "new"))
+        if not isinstance(answer, Ack):
+            return Created[R](record=await self._stored(await self._back(answer, "new"), payload))
+        if answer.id is None:  # some creates answer without an id: the record cannot be read back, and is not invented
+            return Created[R](record=None, message=answer.message)
+        return Created[R](record=await self._stored(await self.get(answer.id), payload), message=answer.message)
 
     async def update(self, record_id: str, data: U | Mapping[str, Any]) -> R:
         """Partial update (PATCH): only the fields given are sent."""
@@ -139,7 +145,7 @@ class Records(Generic[R, C, U]):
         partial = method == "PATCH"
         payload = body.model_dump(mode="json", exclude_unset=partial, exclude_none=not partial)
         answer = await self._written(method, path, self._what(record_id), payload)
-        return await self._back(answer, record_id)
+        return await self._stored(await self._back(answer, record_id), payload)
 
     async def _back(self, answer: dict[str, Any] | Ack, record_id: str) -> R:
         """The record a write answered, or (an acknowledgement) read back by its id; finished and remembered."""
@@ -150,20 +156,49 @@ class Records(Generic[R, C, U]):
         return self._seen(record)
 
     async def _written(self, method: str, path: str, what: str, payload: dict[str, Any]) -> dict[str, Any] | Ack:
-        """Send a write. A refusal asking for a field by its other-generation name (an invoice's `account_id` for
-        `account`) is sent once more under that name: the refused write changed nothing."""
+        """Send a write under the names learned for this credential. A refusal asking for a field by its other name
+        (an invoice's `account_id` for `account`) is sent once more under that name: the refused write changed
+        nothing; the name that worked is remembered."""
+        noun, aliases = self.spec.path, self.spec.write_aliases
         try:
-            return read_write(await self._send(method, path, what=what, json=payload))
+            return read_write(await self._send(method, path, what=what, json=self._names.outgoing(noun, payload)))
         except CrmInvalid as refused:
-            wanted = {ours: theirs for ours, theirs in self.spec.write_aliases.items() if theirs in refused.fields}
+            wanted = {
+                ours: other for ours in aliases if (other := self._names.other(noun, ours, aliases)) in refused.fields
+            }
             if not wanted.keys() & payload.keys():
                 raise _in_our_names(refused, wanted) from None
             logger.info("%s was refused for want of %s; sending it again under those names", what, sorted(wanted))
-            renamed = {wanted.get(key, key): value for key, value in payload.items()}
+            renamed = {wanted.get(key) or self._names.name(noun, key): value for key, value in payload.items()}
             try:
-                return read_write(await self._send(method, path, what=what, json=renamed))
+                answer = read_write(await self._send(method, path, what=what, json=renamed))
             except CrmInvalid as again:
                 raise _in_our_names(again, wanted) from None
+            self._names.learn(noun, {ours: name for ours, name in wanted.items() if ours in payload})
+            return answer
+
+    async def _stored(self, record: R, payload: Mapping[str, Any]) -> R:
+        """The record, checked against what was sent: fields it lacks are sent once more under their other name
+        (remembered when that stores them); what is still missing is named in `record.dropped`."""
+        noun, aliases = self.spec.path, self.spec.write_aliases
+        lacking = missing(record, payload, self._unchecked)
+        retry = {ours: other for ours in lacking if (other := self._names.other(noun, ours, aliases))}
+        if retry:
+            logger.info(
+                "%s did not store %s; sending them again as %s", self.spec.noun, lacking, sorted(retry.values())
+            )
+            try:
+                body = {other: payload[ours] for ours, other in retry.items()}
+                answer = read_write(
+                    await self._send("PATCH", self._detail(record.id), what=self._what(record.id), json=body)
+                )
+                record = await self._back(answer, record.id)
+            except CrmError as exc:  # the write itself is done: say what is missing rather than fail it
+                logger.warning("resending %s under other names failed: %s", sorted(retry), type(exc).__name__)
+            lacking = missing(record, payload, self._unchecked)
+            self._names.learn(noun, {ours: other for ours, other in retry.items() if ours not in lacking})
+        record._dropped = lacking  # pyright: ignore[reportPrivateUsage]
+        return record
 
     def _read(self, data: Any, label: str) -> R:
         spec = self.spec
@@ -175,6 +210,8 @@ def _in_our_names(error: CrmInvalid, wanted: Mapping[str, str]) -> CrmInvalid:
     if not wanted:
         return error
     ours = {theirs: name for name, theirs in wanted.items()}
-    said = ", ".join(f"{theirs} is the `{name}` argument" for name, theirs in wanted.items())
+    said = ", ".join(f"{theirs} is the `{name}` argument" for name, theirs in wanted.items() if theirs != name)
+    if not said:
+        return error
     fields = {ours.get(name, name): messages for name, messages in error.fields.items()}
     return CrmInvalid(f"{error} (Here {said}.)", fields=fields, status=error.status)

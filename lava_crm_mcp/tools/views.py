@@ -21,6 +21,7 @@ from lava_crm_mcp.crm.history import completion, without_completion
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.placement import Status, place
+from lava_crm_mcp.crm.writes import dropped_note
 from lava_crm_mcp.tools.render import Link, Parent, cell, shown
 
 __all__ = ["LONG_TEXT", "SHORT_TEXT", "Namer", "View", "unreadable_note", "view"]
@@ -36,6 +37,10 @@ BOARD_FIELDS = ("pipeline_stage", "status", "expected_close", "closed_on")  # ro
 STAMPS = ("created_at", "updated_at")  # shown last: what a record is comes before when it was touched
 ACTIVITY = ("last_activity",)  # not a field of the record: from the activity index a search read
 KINDS = {"opportunities": "deal", "cases": "case", "leads": "lead", "accounts": "account", "contacts": "contact"}
+
+
+def _whole(record: Record, name: str) -> str:
+    return f"read_description(record_id={record.id!r})" if name == "description" else "not readable whole"
 
 
 def cut(text: str, limit: int) -> tuple[str, bool]:
@@ -126,7 +131,8 @@ class View:
                 limit = LONG_TEXT if name in self.spec.long_text else SHORT_TEXT
                 value, was_cut = cut(value, limit if notes is not None else CELL_TEXT)
                 if was_cut and notes is not None:
-                    notes.append(f"{name} cut at {limit:,} of {len(field_value(record, name)):,} characters")
+                    whole = len(field_value(record, name))
+                    notes.append(f"{name} cut at {limit:,} of {whole:,} characters; whole: {_whole(record, name)}")
             return value
         if isinstance(value, list):
             ids: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
@@ -164,6 +170,8 @@ class View:
 
     def row_of(self, record: Record, namer: Namer) -> BaseModel:
         board = self._board(record, namer) if self.spec.on_board else {}
+        if len(namer.pipelines) < 2:  # one pipeline: naming it in every row says nothing
+            board.pop("pipeline", None)
         data: dict[str, Any] = {}
         for column in self.spec.columns:
             if column.first_of:
@@ -187,6 +195,7 @@ class View:
         if self.spec.on_board:
             data |= self._board(record, namer)
         notes += [unreadable_note(name, raw) for name, raw in record.unreadable.items()]
+        notes += [dropped_note(record.dropped, self.spec.write_aliases)] if record.dropped else []  # a write's only
         return self.record.model_validate(data), notes
 
     def cells(self, row: BaseModel) -> list[Any]:
@@ -198,6 +207,8 @@ class View:
                 continue
             names = ["stage" if name == "pipeline_stage" else name for name in column.fields]
             parts = [str(getattr(row, name)) for name in names if getattr(row, name, None) not in (None, "", [])]
+            if "stage" in names and parts and (pipeline := getattr(row, "pipeline", None)):
+                parts.append(f"({pipeline})")
             values.append(" ".join(parts) or None)
         return values
 

@@ -17,7 +17,7 @@ import respx
 from pydantic import SecretStr
 
 from lava_crm_mcp.crm import CrmClient, Upstream
-from lava_crm_mcp.sandbox import create_app
+from lava_crm_mcp.sandbox import SANDBOX_TOKEN, create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -106,3 +106,30 @@ async def test_one_org_never_places_its_deals_from_another_orgs_boards(
     assert len(deals_a) == len(deals_b) == 14
     assert not {deal.id for deal in deals_a} & {deal.id for deal in deals_b}
     assert all(deal.pipeline_stage for deal in [*deals_a, *deals_b])
+
+
+async def test_one_org_never_writes_under_the_names_another_orgs_crm_needed() -> None:
+    """Org A's CRM (lax) stores a contact's email only as `email`; org B's (drf) only as `primary_email`. One pool,
+    one set of caches: what A's client learned must not change the names B's writes go out under."""
+    lax, drf = create_app(dialect="django-crm", lax=True), create_app(tokens={ORG_B: "org-b"})
+    sent_to_b: list[bytes] = []
+
+    class Watched(httpx.ASGITransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent_to_b.append(request.content)
+            return await super().handle_async_request(request)
+
+    ada = {"first_name": "Ada", "last_name": "Lovelace", "primary_email": "ada@example.com"}
+    async with (
+        CrmClient(Upstream(BASE, SecretStr(SANDBOX_TOKEN)), transport=httpx.ASGITransport(app=lax)) as org_a,
+        CrmClient(Upstream(BASE, SecretStr(ORG_B)), transport=Watched(app=drf), shared=org_a.shared) as org_b,
+    ):
+        learned = (await org_a.records("contacts").create(ada)).record
+        made = (await org_b.records("contacts").create(ada)).record
+
+    assert learned is not None
+    assert made is not None
+    assert (learned.primary_email, made.primary_email, made.dropped) == ("ada@example.com", "ada@example.com", [])
+    assert [b'"primary_email"' in body for body in sent_to_b] == [True]  # one write, under B's own name
+    lax.state.sandbox.close()
+    drf.state.sandbox.close()
