@@ -39,10 +39,6 @@ ACTIVITY = ("last_activity",)  # not a field of the record: from the activity in
 KINDS = {"opportunities": "deal", "cases": "case", "leads": "lead", "accounts": "account", "contacts": "contact"}
 
 
-def _whole(record: Record, name: str) -> str:
-    return f"read_description(record_id={record.id!r})" if name == "description" else "not readable whole"
-
-
 def cut(text: str, limit: int) -> tuple[str, bool]:
     return (text, False) if len(text) <= limit else (text[: limit - 1] + "…", True)
 
@@ -131,8 +127,7 @@ class View:
                 limit = LONG_TEXT if name in self.spec.long_text else SHORT_TEXT
                 value, was_cut = cut(value, limit if notes is not None else CELL_TEXT)
                 if was_cut and notes is not None:
-                    whole = len(field_value(record, name))
-                    notes.append(f"{name} cut at {limit:,} of {whole:,} characters; whole: {_whole(record, name)}")
+                    notes.append(f"{name} cut at {limit:,} of {len(field_value(record, name)):,} characters")
             return value
         if isinstance(value, list):
             ids: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
@@ -170,8 +165,6 @@ class View:
 
     def row_of(self, record: Record, namer: Namer) -> BaseModel:
         board = self._board(record, namer) if self.spec.on_board else {}
-        if len(namer.pipelines) < 2:  # one pipeline: naming it in every row says nothing
-            board.pop("pipeline", None)
         data: dict[str, Any] = {}
         for column in self.spec.columns:
             if column.first_of:
@@ -207,8 +200,6 @@ class View:
                 continue
             names = ["stage" if name == "pipeline_stage" else name for name in column.fields]
             parts = [str(getattr(row, name)) for name in names if getattr(row, name, None) not in (None, "", [])]
-            if "stage" in names and parts and (pipeline := getattr(row, "pipeline", None)):
-                parts.append(f"({pipeline})")
             values.append(" ".join(parts) or None)
         return values
 
