@@ -37,7 +37,7 @@ class Mutation:
 MUTATIONS = (
     Mutation(
         "paging: no id-based repeat detection",
-        "lava_crm_mcp/crm/search.py",
+        "lava_crm_mcp/crm/scan.py",
         "if (ids and all(ident in self.seen for ident in ids)) or stuck:",
         "if stuck:",
         (

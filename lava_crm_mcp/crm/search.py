@@ -8,16 +8,15 @@ how much it read and whether it stopped early. It never claims a complete answer
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from lava_crm_mcp.crm.activity import ActivityIndex
-from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound
+from lava_crm_mcp.crm.errors import CrmInvalid
 from lava_crm_mcp.crm.filters import Condition, field_value, words
+from lava_crm_mcp.crm.found import Found
 from lava_crm_mcp.crm.models import Page, Record
 from lava_crm_mcp.crm.resources import Sort
 
@@ -146,147 +145,6 @@ class Plan:
         return (value is None, value if value is not None else "")
 
 
-@dataclass
-class Found(Generic[R]):
-    """What a search found, how much it read, and where it may continue."""
-
-    items: list[R] = field(default_factory=list[R])
-    total: int | None = None
-    """The exact number of matches, when known (from the CRM's count, or a full scan)."""
-    scanned: int = 0
-    pages: int = 0
-    next: Cursor | None = None
-    ignored: list[str] = field(default_factory=list[str])
-    """Arguments the CRM did not apply (found by the row checks); they were applied here."""
-    local: list[str] = field(default_factory=list[str])
-    """Arguments that could not be sent to the CRM (checked here only)."""
-    stopped_early: bool = False
-    """The scan hit its budget: more matches may exist beyond `next`."""
-    sorted_here: bool = False
-    """The CRM ignored the order (or cannot know it: `derived_order`): rows were sorted here, among those read."""
-    derived_order: bool = False
-    repeated: bool = False
-    """The CRM sent rows it had already sent: its paging ignores what was asked, so the scan stopped there."""
-    activity: ActivityIndex | None = None
-    """When the records last had activity, when the search asked about it."""
-
-
-def _sorted(plan: Plan, rows: Sequence[Record]) -> bool:
-    keys = [plan.key(row) for row in rows]
-    if plan.sort is not None and plan.sort.descending:
-        return all(a[0] <= b[0] and (a[0] or b[0] or a[1] >= b[1]) for a, b in pairwise(keys))
-    return all(a <= b for a, b in pairwise(keys))
-
-
-class _Scan(Generic[R]):
-    """One search run: reads slices from the cursor on, keeps matching rows, stops at the limit or the budget."""
-
-    def __init__(self, fetch: Fetch[R], plan: Plan, limit: int, budget: Budget) -> None:
-        self.fetch, self.plan, self.limit, self.budget = fetch, plan, limit, budget
-        self.found: Found[R] = Found()
-        self.started = time.monotonic()
-        self.ignored: dict[str, None] = {}
-        self.crm_total: int | None = None
-        self.seen: set[str] = set()
-
-    def spent(self) -> bool:
-        return self.found.pages >= self.budget.pages or time.monotonic() - self.started >= self.budget.seconds
-
-    async def page(self, start: int, narrow: bool) -> Page[R]:
-        try:
-            page = await self.fetch(start, self.plan.params(narrow))
-        except CrmNotFound:
-            if start == 0:
-                raise
-            page = Page[R](items=[], start=start)  # records were deleted since: the list ends earlier
-        self.found.pages += 1
-        self.found.scanned += len(page.items)
-        return page
-
-    def repeats(self, page: Page[R]) -> bool:
-        """Whether this slice only holds rows already read, or does not move on (then the walk stops, saying so)."""
-        ids = [row.id for row in page.items]
-        stuck = page.next_start is not None and page.next_start <= page.start
-        if (ids and all(ident in self.seen for ident in ids)) or stuck:
-            self.found.repeated = True
-            return True
-        self.seen.update(ids)
-        return False
-
-    def keep(self, rows: Sequence[R], narrow: bool) -> list[R]:
-        """The rows that match; the arguments the CRM was sent but did not apply are noted as ignored."""
-        for row in rows:
-            self.ignored.update(dict.fromkeys(self.plan.failures(row, narrow=narrow)))
-        return [row for row in rows if self.plan.matches(row)]
-
-    async def in_order(self, cursor: Cursor, first: Page[R] | None) -> Found[R]:
-        """Slices as the CRM orders them: stop once `limit` rows match (the usual path)."""
-        start, skip, page = cursor.start, cursor.skip, first
-        while True:
-            page = page or await self.page(start, cursor.narrow)
-            if start == cursor.start:
-                self.crm_total = page.total
-            if self.repeats(page):
-                return self.finish(cursor, exhausted=False)
-            for index, row in enumerate(page.items[skip:], start=skip):
-                if self.keep([row], cursor.narrow):
-                    self.found.items.append(row)
-                    if len(self.found.items) == self.limit:
-                        self.found.next = self.after(index, page, cursor.narrow)
-                        return self.finish(cursor, exhausted=self.found.next is None)
-            if page.next_start is None:
-                return self.finish(cursor, exhausted=True)
-            if self.spent():
-                self.found.next, self.found.stopped_early = Cursor(page.next_start, narrow=cursor.narrow), True
-                return self.finish(cursor, exhausted=False)
-            start, skip, page = page.next_start, 0, None
-
-    async def sorted_here(self, cursor: Cursor) -> Found[R]:
-        """The CRM ignores the order: read from the first slice (bounded), sort the matches here, cut."""
-        rows: list[R] = []
-        start: int | None = 0
-        complete = False
-        while start is not None:
-            page = await self.page(start, cursor.narrow)
-            if self.repeats(page):
-                break
-            rows += self.keep(page.items, cursor.narrow)
-            start = page.next_start
-            complete = start is None
-            if not complete and self.spent():
-                break
-        ordered(rows, self.plan)
-        offset = cursor.offset or 0
-        self.found.items = rows[offset : offset + self.limit]
-        more = offset + self.limit < len(rows)
-        self.found.next = Cursor(offset=offset + self.limit, narrow=cursor.narrow) if more else None
-        self.found.sorted_here, self.found.stopped_early = True, not complete and not self.found.repeated
-        self.found.derived_order = self.plan.sort is not None and not self.plan.sort.sent
-        self.found.total = len(rows) if complete else None
-        self.found.ignored, self.found.local = list(self.ignored), self.plan.named_unsent()
-        return self.found
-
-    @staticmethod
-    def after(index: int, page: Page[R], narrow: bool) -> Cursor | None:
-        """Where to continue after row `index` of this slice: the same slice, the next one, or nowhere."""
-        if index + 1 < len(page.items):
-            return Cursor(page.start, index + 1, narrow=narrow)
-        return Cursor(page.next_start, narrow=narrow) if page.next_start is not None else None
-
-    def finish(self, cursor: Cursor, *, exhausted: bool) -> Found[R]:
-        """Say what the CRM did not apply, and a total only when it is known: the CRM's count of exactly this
-        query, or a count made here from a scan of every slice."""
-        self.found.ignored, self.found.local = list(self.ignored), self.plan.named_unsent()
-        from_start = cursor.start == 0 and cursor.skip == 0
-        if self.found.repeated:
-            self.found.total = None
-        elif not self.ignored and self.plan.exact() and not cursor.narrow:
-            self.found.total = self.crm_total
-        elif exhausted and from_start and self.found.next is None:
-            self.found.total = len(self.found.items)
-        return self.found
-
-
 def ordered(rows: list[R], plan: Plan) -> list[R]:
     """`rows` sorted in place by the plan's order, missing values last either way (no order: left as they are)."""
     if plan.sort is not None:
@@ -306,7 +164,9 @@ def narrowed(rows: Sequence[R], plan: Plan, limit: int) -> Found[R]:
 
 async def run_search(fetch: Fetch[R], plan: Plan, cursor: Cursor, limit: int, budget: Budget | None = None) -> Found[R]:
     """Search with `plan` from `cursor`, returning at most `limit` matching rows."""
-    scan = _Scan(fetch, plan, limit, budget or Budget())
+    from lava_crm_mcp.crm.scan import Scan, in_plan_order  # the scan reads with this module's cursors and plans
+
+    scan = Scan(fetch, plan, limit, budget or Budget())
     scan.found.activity = plan.activity
     if cursor.offset is not None or (plan.sort is not None and not plan.sort.sent):
         return await scan.sorted_here(cursor)
@@ -314,6 +174,6 @@ async def run_search(fetch: Fetch[R], plan: Plan, cursor: Cursor, limit: int, bu
     if plan.text and len(words(plan.text)) > 1 and not first.items and cursor.start == 0 and not cursor.narrow:
         cursor = Cursor(narrow=True)  # the CRM matched the phrase as one string: search one word, check all here
         first = await scan.page(0, True)
-    if plan.sort is not None and not _sorted(plan, first.items):
+    if plan.sort is not None and not in_plan_order(plan, first.items):
         return await scan.sorted_here(cursor)
     return await scan.in_order(cursor, first)

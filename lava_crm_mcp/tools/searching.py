@@ -44,6 +44,7 @@ def _note(found: Found[Any], spec: ResourceSpec[Any, Any, Any], given: Mapping[s
             "The CRM sent rows it had already sent (its paging ignores what was asked), so reading stopped "
             "there: more may exist that cannot be listed"
         )
+    notes += found.remarks  # the adapter's words on its count ("at least N match", and why) and a failure mid-scan
     return "; ".join(notes) if notes else None
 
 

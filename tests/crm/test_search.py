@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from lava_crm_mcp.crm import CrmClient, CrmInvalid
+from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid
 from lava_crm_mcp.crm.search import Budget
 
 pytestmark = pytest.mark.anyio
@@ -86,15 +86,96 @@ def ids(rows: Sequence[Any]) -> list[str]:
     return [row.id for row in rows]
 
 
-async def test_a_crm_that_honours_the_filter_answers_in_one_request(direct: CrmClient, crm_list: Any) -> None:
+async def test_a_crm_that_honours_the_filter_has_its_count_verified_by_the_same_list_without_it(
+    direct: CrmClient, crm_list: Any
+) -> None:
     fake = crm_list(FakeCrm(mixed(100, 4), honours={"account"}))
 
     found = await direct.search("tasks", filters={"account_id": "a-1"})
 
-    assert fake.seen == [{"limit": "20", "account": "a-1"}]
+    assert fake.seen == [{"limit": "20", "account": "a-1"}, {"limit": "20"}]
     assert ids(found.items) == [f"t-{n:03}" for n in range(0, 80, 4)]
     assert (found.total, found.scanned, found.pages, found.ignored, found.stopped_early) == (25, 20, 1, [], False)
+    assert (found.at_least, found.uncounted, found.remarks) == (None, None, [])
     assert str(found.next) == "20"
+
+
+async def test_a_first_page_that_passes_by_chance_never_makes_the_crms_count_the_total(
+    direct: CrmClient, crm_list: Any
+) -> None:
+    fake = crm_list(FakeCrm([task(n, "a-1" if n < 26 else "a-2") for n in range(200)]))
+
+    found = await direct.search("tasks", filters={"account_id": "a-1"})
+
+    assert (len(found.items), found.ignored, found.total, found.at_least) == (20, [], None, 20)
+    assert found.uncounted == (
+        "the CRM counts 200, but did not show that it applied account_id: without it, the CRM counts as many"
+    )
+    assert found.remarks == [f"at least 20 match ({found.uncounted})"]
+    assert fake.seen == [{"limit": "20", "account": "a-1"}, {"limit": "20"}]
+
+
+async def test_an_ignored_filter_states_no_total_but_how_many_matched_among_the_rows_read(
+    direct: CrmClient, crm_list: Any
+) -> None:
+    crm_list(FakeCrm(mixed(100, 4)))
+
+    found = await direct.search("tasks", filters={"account_id": "a-1"}, limit=3)
+
+    assert (ids(found.items), str(found.next)) == (["t-000", "t-004", "t-008"], "0:9")
+    assert (found.total, found.at_least) == (None, 5)  # 5 of the 20 rows read match, 3 are shown
+    assert found.remarks == ["at least 5 match (the CRM counts 100, but it did not apply account_id)"]
+
+
+async def test_a_failure_mid_scan_keeps_the_rows_read_and_gives_the_cursor_to_resume(
+    direct: CrmClient, crm_list: Any
+) -> None:
+    class Failing(FakeCrm):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.params.get("page") == "4":
+                return httpx.Response(402, json={"detail": "Payment required."})
+            return super().__call__(request)
+
+    crm_list(Failing(mixed(200, 20)))
+
+    found = await direct.search("tasks", filters={"account_id": "a-1"})
+
+    assert ids(found.items) == ["t-000", "t-020", "t-040"]
+    assert (str(found.next), found.pages, found.total, found.at_least, found.stopped_early) == ("60", 3, None, 3, False)
+    assert found.failure is not None
+    assert found.failure.startswith("Reading stopped at row 61: The CRM answered HTTP 402 for the tasks list")
+    assert found.failure.endswith("The 3 matching rows read before are kept; the cursor given goes on from there.")
+    assert found.remarks[-1] == found.failure
+
+
+async def test_a_failure_on_the_first_slice_is_the_answer(direct: CrmClient, crm_list: Any) -> None:
+    class Down(FakeCrm):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(402, json={"detail": "Payment required."})
+
+    crm_list(Down([]))
+
+    with pytest.raises(CrmError, match="HTTP 402"):
+        await direct.search("tasks", filters={"account_id": "a-1"})
+
+
+async def test_a_failure_while_sorting_here_keeps_the_rows_read_sorted_and_reads_them_again_from_the_cursor(
+    direct: CrmClient, crm_list: Any
+) -> None:
+    class Failing(FakeCrm):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.params.get("page") == "2":
+                return httpx.Response(402, json={"detail": "Payment required."})
+            return super().__call__(request)
+
+    crm_list(Failing([task(n, "a-1", due_date=f"2026-01-{31 - n % 30:02}") for n in range(30)]))
+
+    found = await direct.search("tasks", sort="due_date_asc", limit=5)
+
+    assert [row.due_date for row in found.items] == [f"2026-01-{day:02}" for day in range(12, 17)]
+    assert (str(found.next), found.total, found.at_least, found.sorted_here) == ("@0", None, 20, True)
+    assert found.failure is not None
+    assert "The 20 matching rows read before are kept" in found.failure
 
 
 async def test_a_crm_that_ignores_the_filter_is_found_out_and_rows_are_checked_here(

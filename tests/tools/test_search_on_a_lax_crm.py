@@ -92,7 +92,8 @@ async def test_a_scan_that_hits_its_budget_says_results_may_be_incomplete_and_ho
     assert first["total"] is None
     assert first["note"] == (
         "The CRM did not apply account_id; each row was checked here; "
-        "Stopped after reading 200 records (10 pages): more may match"
+        "Stopped after reading 200 records (10 pages): more may match; "
+        "at least 2 match (the CRM counts 300, but it did not apply account_id)"
     )
     assert first["next_call"] == "search_contacts(account_id='a-1', cursor='200')"
     assert [row["id"] for row in rest["items"]] == ["c-200"]
