@@ -20,13 +20,14 @@ from lava_crm_mcp.crm.activity import read_activity
 from lava_crm_mcp.crm.deadline import seconds_left
 from lava_crm_mcp.crm.errors import CrmNotFound, CrmUnavailable
 from lava_crm_mcp.crm.exchange import DEFAULT_MAX_BYTES, Exchange, Failure
-from lava_crm_mcp.crm.filters import Env
+from lava_crm_mcp.crm.filters import Env, is_phone
 from lava_crm_mcp.crm.models import Pipeline, WireModel
 from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
 from lava_crm_mcp.crm.noun import Sort
 from lava_crm_mcp.crm.observer import Observer, RequestEvent, Watch
 from lava_crm_mcp.crm.pipelines import Pipelines
 from lava_crm_mcp.crm.records import Records
+from lava_crm_mcp.crm.refnames import NAME_READ, resolve_refs
 from lava_crm_mcp.crm.retry import RetryPolicy
 from lava_crm_mcp.crm.search import Budget, Cursor, Found, Plan, narrowed, run_search
 from lava_crm_mcp.crm.upstream import Upstream
@@ -160,6 +161,7 @@ class CrmClient:
         filter or order about activity needs the activity index, read first)."""
         spec = self.records(path).spec
         given = {key: value for key, value in (filters or {}).items() if value is not None}
+        given = await resolve_refs(spec, given, self._named, self.names)
         by_name = {item.name: item for item in spec.filters}
         order = next((item for item in spec.sorts if item.value == sort), None)
         activity = await self._activity(given, [by_name[name] for name in given], order)
@@ -167,7 +169,9 @@ class CrmClient:
         def plan(pipelines: list[Pipeline]) -> Plan:
             env = Env(self.today(), given, pipelines, activity)
             conditions = [by_name[name].condition(value, env) for name, value in given.items()]
-            return Plan((text or "").strip() or None, spec.search, conditions, order, path, activity)
+            query = (text or "").strip() or None
+            phones = spec.phones if query and is_phone(query) else ()
+            return Plan(query, spec.search, conditions, order, path, activity, phones)
 
         try:
             return plan(await self.pipelines.catalog() if spec.on_board else [])
@@ -194,6 +198,11 @@ class CrmClient:
             if ref[1] in nested:
                 self.labels.remember(ref, nested[ref[1]])
         return await self.labels.names(refs)
+
+    async def _named(self, path: str, text: str) -> list[tuple[str, str]]:
+        found = await self.search(path, text=text, limit=NAME_READ)
+        display = self.records(path).spec.display
+        return [(record.id, display(record) or "") for record in found.items]
 
     async def _name_of(self, path: str, record_id: str) -> str | None:
         records = self.records(path)

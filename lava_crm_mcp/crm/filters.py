@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -31,8 +32,11 @@ __all__ = [
     "Matches",
     "RefIs",
     "Window",
+    "digits",
     "field_value",
+    "is_phone",
     "literal",
+    "phone_key",
     "words",
 ]
 
@@ -94,6 +98,25 @@ def field_value(record: Record, name: str) -> Any:
 def words(text: str) -> list[str]:
     """Search terms as DRF splits them: on whitespace and commas, compared case-insensitively."""
     return [word.casefold() for word in text.replace(",", " ").split()]
+
+
+PHONE = re.compile(r"^\+?[\d\s().\-/]{6,40}$")
+KEY_DIGITS = 8  # a number's last digits: the part every way of writing it keeps
+
+
+def digits(text: str) -> str:
+    return "".join(char for char in text if char.isdigit())
+
+
+def is_phone(text: str) -> bool:
+    """A query that is a phone number (at least 6 digits, nothing but digits, spaces, + ( ) . - /)."""
+    return PHONE.match(text.strip()) is not None and len(digits(text)) >= 6
+
+
+def phone_key(text: str) -> str:
+    """What identifies a number in any format: its digits without the national 0, at most the last 8 (so
+    +44 20 7946 0958, 020 7946 0958 and 79460958 share it)."""
+    return digits(text).lstrip("0")[-KEY_DIGITS:]
 
 
 def _number(value: Any) -> Decimal | None:

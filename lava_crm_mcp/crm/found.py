@@ -58,6 +58,8 @@ class Found(Generic[R]):
     """When `total` is not known and the scan began at the first row: how many match among the rows read."""
     uncounted: str | None = None
     """Why the CRM's count is not the total, when it gave one."""
+    shifted: str | None = None
+    """Why this page could not go on exactly after the previous one (the list changed and its last row is gone)."""
     failure: str | None = None
     """The CRM failed while the scan read on: what it said. The rows read before are kept; `next` resumes there."""
 
@@ -67,7 +69,7 @@ class Found(Generic[R]):
         said: list[str] = []
         if self.total is None and self.at_least is not None:
             said.append(f"at least {self.at_least} match" + (f" ({self.uncounted})" if self.uncounted else ""))
-        return [*said, *([self.failure] if self.failure else [])]
+        return [*said, *([self.failure] if self.failure else []), *([self.shifted] if self.shifted else [])]
 
 
 def _owners(conditions: Sequence[Condition], text: str | None) -> dict[str, list[str]]:

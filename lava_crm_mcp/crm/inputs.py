@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+from lava_crm_mcp.crm.text import clean_text
 
 __all__ = [
     "AccountCreate",
@@ -41,10 +43,26 @@ PATTERN_HINTS = {
     MONEY_PATTERN: "must be a decimal amount like 1500.00",
 }
 
+
+def _as_shown(value: str) -> str:
+    """What is written is what results show: the characters a result strips (zero-width, bidi controls, NUL…) are
+    removed before writing, so no two records can differ only by an invisible character."""
+    return clean_text(value)
+
+
+def _trimmed(value: str) -> str:
+    shown = clean_text(value).strip()
+    if value and not shown:
+        raise ValueError("holds only invisible characters: give visible text")
+    return shown
+
+
+Visible = AfterValidator(_as_shown)
+Trimmed = AfterValidator(_trimmed)
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=EMAIL_PATTERN, max_length=254)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), Trimmed]
+LongText = Annotated[str, StringConstraints(max_length=10_000), Visible]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=EMAIL_PATTERN, max_length=254), Trimmed]
 Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
 Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
 Money = Annotated[

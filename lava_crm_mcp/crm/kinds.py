@@ -44,8 +44,11 @@ def values(literal: Any) -> tuple[str, ...]:
     return tuple(str(value) for value in get_args(literal))
 
 
+ID_OR_NAME = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
 def id_filter(name: str, field_name: str, param: str, what: str) -> RefIs:
-    return RefIs(name, field_name, param, f"{what} id.", annotation=inputs.Id)
+    return RefIs(name, field_name, param, "Id or name.", annotation=ID_OR_NAME)
 
 
 def choice(name: str, literal: Any, description: str, groups: Mapping[str, Sequence[str]] | None = None) -> Choice:
@@ -53,8 +56,8 @@ def choice(name: str, literal: Any, description: str, groups: Mapping[str, Seque
     return Choice(name, name, name, values(literal), description, groups=dict(groups or {}))
 
 
-STALE = "No activity or timeline entry since: a date, or days (14)."
-UPDATED_BEFORE = Before("updated_before", "updated_at", "updated_at__lt", "Not changed since: a date, or days (14).")
+STALE = "No activity since: a date, or days ago (14)."
+UPDATED_BEFORE = Before("updated_before", "updated_at", "updated_at__lt", "A date, or days ago (14).")
 STALENESS = (
     Sort("updated_asc", "updated_at"),
     Sort("updated_desc", "updated_at", descending=True),
@@ -83,9 +86,9 @@ UNPAID = Flag(
 # A deal's `closed_on` is when it is expected to close while open, and when it closed once won or lost.
 UNDATED = "open deals without an expected close date are not listed (no_expected_close=true lists them)"
 CLOSE_DATES = (
-    CloseWindow("expected_close_from", "Open deals expected to close on or after.", False, True, UNDATED),
-    CloseWindow("expected_close_to", "Open deals expected to close on or before.", False, False, UNDATED),
+    CloseWindow("expected_close_from", "Open deals.", False, True, UNDATED),
+    CloseWindow("expected_close_to", "Open deals.", False, False, UNDATED),
     NoExpectedClose("no_expected_close", "true: open deals with no expected close date."),
-    CloseWindow("closed_from", "Won or lost deals closed on or after.", True, True),
-    CloseWindow("closed_to", "Won or lost deals closed on or before.", True, False),
+    CloseWindow("closed_from", "Won or lost deals.", True, True),
+    CloseWindow("closed_to", "Won or lost deals.", True, False),
 )

@@ -72,6 +72,10 @@ class Labels:
     def forget(self, ref: Ref) -> None:
         self.cache.forget(self.scope, ref)
 
+    def known(self, path: str, record_id: str) -> bool:
+        """Whether a record of `path` with this id was read (or written) here lately."""
+        return isinstance(self.cache.get(self.scope, (path, record_id)), str)
+
     async def names(self, refs: Iterable[Ref]) -> dict[Ref, str | None]:
         """A name for each reference (None when the record is gone or could not be read)."""
         found: dict[Ref, str | None] = {}

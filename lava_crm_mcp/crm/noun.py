@@ -94,6 +94,12 @@ class ResourceSpec(Generic[R, C, U]):
     long_text: tuple[str, ...] = ("description",)
     natural_key: str | None = None
     """A field that identifies a record to people (an email, a company name): creating a second is checked."""
+    phones: tuple[str, ...] = ()
+    """Phone fields: a query that is a phone number is compared with them by its digits, in any format."""
+    crm_unique: bool = False
+    """The CRM itself refuses a second record with the natural key (so no tool offers to insist)."""
+    twins: tuple[str, ...] = ()
+    """Fields that make two open records the same (a task: title, due date and parent): a second is refused."""
     members: tuple[Members, ...] = ()
     on_board: bool = False
     completion: bool = False

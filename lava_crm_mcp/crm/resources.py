@@ -1,13 +1,10 @@
-"""The noun table: each CRM record resource declared once — models, search fields, filters, relations, rows.
-
-The adapter's queries, the tools' arguments and the renderers are all driven from here; adding a filter or a noun
-touches this table. Filter kinds live in `filters.py` (and the deal board ones in `placement.py`).
+"""The noun table: each CRM record resource declared once — models, search fields, filters, relations, rows — driving
+the adapter's queries, the tools' arguments and the renderers. Filter kinds: `filters.py`, `placement.py`, `kinds.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -45,12 +42,15 @@ CONTACTS = ResourceSpec(
     inputs.ContactUpdate,
     label=("first_name", "last_name"),
     natural_key="primary_email",
+    crm_unique=True,
     search=("first_name", "last_name", "primary_email", "mobile_number", "organization"),
     matches="name, email, phone or organization",
+    phones=("mobile_number",),
     columns=(
         Column("id", ("id",)),
         Column("name", ("first_name", "last_name")),
         Column("email", ("primary_email",)),
+        Column("phone", ("mobile_number",)),
         Column("title", ("title",)),
         Column("account", ("account",)),
     ),
@@ -79,6 +79,7 @@ ACCOUNTS = ResourceSpec(
     inputs.AccountUpdate,
     label=("name",),
     natural_key="name",
+    crm_unique=True,
     members=(Members("contact_ids", "contacts", "account"),),
     search=("name", "email", "website"),
     matches="name, email or website",
@@ -200,6 +201,7 @@ TASKS = ResourceSpec(
     inputs.TaskCreate,
     inputs.TaskUpdate,
     label=("title",),
+    twins=("title", "due_date", "opportunity", "case", "lead", "contacts", "account"),
     search=("title", "description"),
     matches="title or description",
     columns=(
@@ -311,7 +313,7 @@ INVOICES = ResourceSpec(
 )
 
 RESOURCES: tuple[ResourceSpec[Any, Any, Any], ...] = (CONTACTS, ACCOUNTS, LEADS, OPPORTUNITIES, TASKS, CASES, INVOICES)
-BY_PATH: Mapping[str, ResourceSpec[Any, Any, Any]] = {spec.path: spec for spec in RESOURCES}
+BY_PATH: dict[str, ResourceSpec[Any, Any, Any]] = {spec.path: spec for spec in RESOURCES}
 
 
 def resource(path: str) -> ResourceSpec[Any, Any, Any]:

@@ -16,7 +16,8 @@ from typing import Generic, TypeVar
 from lava_crm_mcp.crm.errors import CrmError, CrmNotFound
 from lava_crm_mcp.crm.found import Found, tally, uncounted, unverified
 from lava_crm_mcp.crm.models import Page, Record
-from lava_crm_mcp.crm.search import Budget, Cursor, Fetch, Plan, ordered
+from lava_crm_mcp.crm.paging import PAGE_SIZE
+from lava_crm_mcp.crm.search import Budget, Cursor, Fetch, Plan, ordered, position
 
 __all__ = ["Scan", "in_plan_order"]
 
@@ -101,14 +102,38 @@ class Scan(Generic[R]):
             "read before are kept; the cursor given goes on from there."
         )
 
+    async def resume(self, cursor: Cursor, first: Page[R] | None) -> tuple[Page[R], int]:
+        """The slice to go on from, and the row of it after the last one returned: that row is looked for by its id
+        wherever records created or deleted above it moved it (this slice, else the one it was pushed into); when it
+        is nowhere, the page goes on by position and says so."""
+        page = first or await self.read_on(cursor.start, cursor.narrow)
+        self.crm_total = page.total
+        if cursor.after is None:
+            return page, cursor.skip
+        index = position(page.items, cursor.after)
+        if index is not None:
+            return page, index + 1
+        change = page.total - cursor.total if page.total is not None and cursor.total is not None else 0
+        near = page.next_start if change > 0 else max(0, cursor.start - PAGE_SIZE) if change < 0 else None
+        if near is not None and near != cursor.start:
+            neighbour = await self.read_on(near, cursor.narrow)
+            index = position(neighbour.items, cursor.after)
+            if index is not None:
+                return neighbour, index + 1
+        if change or cursor.skip:
+            self.found.shifted = (
+                "the list changed since the previous page and its last row is gone: this page goes on by position, "
+                "so a row may repeat or be missed"
+            )
+        return page, cursor.skip
+
     async def in_order(self, cursor: Cursor, first: Page[R] | None) -> Found[R]:
         """Slices as the CRM orders them: stop once `limit` rows match (the usual path)."""
-        start, skip, page = cursor.start, cursor.skip, first
+        page, skip = await self.resume(cursor, first)
+        start = page.start
         try:
             while True:
                 page = page or await self.read_on(start, cursor.narrow)
-                if start == cursor.start:
-                    self.crm_total = page.total
                 if self.repeats(page):
                     return await self.finish(cursor, exhausted=False)
                 for index, row in enumerate(page.items[skip:], start=skip):
@@ -147,10 +172,12 @@ class Scan(Generic[R]):
         except _Stop as stop:  # sorted among what was read; the same cursor reads them all again
             self.stopped(stop, len(rows), Cursor(offset=offset, narrow=cursor.narrow))
         ordered(rows, self.plan)
+        offset = self.sorted_offset(cursor, rows, offset)
         self.found.items = rows[offset : offset + self.limit]
         more = offset + self.limit < len(rows)
-        if not self.found.failure:
-            self.found.next = Cursor(offset=offset + self.limit, narrow=cursor.narrow) if more else None
+        if not self.found.failure and more:
+            last = self.found.items[-1]
+            self.found.next = Cursor(offset=offset + self.limit, narrow=cursor.narrow).anchored(last, len(rows))
         self.found.sorted_here = True
         self.found.stopped_early = not complete and not self.found.repeated and not self.found.failure
         self.found.derived_order = self.plan.sort is not None and not self.plan.sort.sent
@@ -159,12 +186,29 @@ class Scan(Generic[R]):
         self.found.ignored, self.found.local = list(self.ignored), self.plan.named_unsent()
         return self.found
 
+    def sorted_offset(self, cursor: Cursor, rows: Sequence[R], offset: int) -> int:
+        """Where a page of rows sorted here goes on: after the row the previous page ended with, wherever it is now."""
+        if cursor.after is None:
+            return offset
+        index = position(rows, cursor.after)
+        if index is not None:
+            return index + 1
+        if cursor.total is not None and cursor.total != len(rows):
+            self.found.shifted = (
+                "the list changed since the previous page and its last row is gone: this page goes on by position, "
+                "so a row may repeat or be missed"
+            )
+        return offset
+
     @staticmethod
     def after(index: int, page: Page[R], narrow: bool) -> Cursor | None:
-        """Where to continue after row `index` of this slice: the same slice, the next one, or nowhere."""
+        """Where to continue after row `index` of this slice (the same slice, the next one, or nowhere), remembering
+        that row."""
         if index + 1 < len(page.items):
-            return Cursor(page.start, index + 1, narrow=narrow)
-        return Cursor(page.next_start, narrow=narrow) if page.next_start is not None else None
+            return Cursor(page.start, index + 1, narrow=narrow).anchored(page.items[index], page.total)
+        if page.next_start is None:
+            return None
+        return Cursor(page.next_start, narrow=narrow).anchored(page.items[index], page.total)
 
     async def finish(self, cursor: Cursor, *, exhausted: bool) -> Found[R]:
         """Say what the CRM did not apply, and a total only when it is known: a count made here from a scan of every

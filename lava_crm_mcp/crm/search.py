@@ -7,6 +7,7 @@ how much it read and whether it stopped early. It never claims a complete answer
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,16 +16,17 @@ from typing import Any, TypeVar
 
 from lava_crm_mcp.crm.activity import ActivityIndex
 from lava_crm_mcp.crm.errors import CrmInvalid
-from lava_crm_mcp.crm.filters import Condition, field_value, words
+from lava_crm_mcp.crm.filters import Condition, digits, field_value, phone_key, words
 from lava_crm_mcp.crm.found import Found
 from lava_crm_mcp.crm.models import Page, Record
 from lava_crm_mcp.crm.resources import Sort
 
-__all__ = ["Budget", "Cursor", "Found", "Plan", "narrowed", "ordered", "run_search"]
+__all__ = ["Budget", "Cursor", "Found", "Plan", "anchor", "narrowed", "ordered", "position", "run_search"]
 
 R = TypeVar("R", bound=Record)
 Fetch = Callable[[int, Mapping[str, str]], Awaitable[Page[R]]]
-CURSOR = re.compile(r"^(?:(\d{1,6})(?::(\d{1,3}))?|@(\d{1,5}))(~)?$")
+CURSOR = re.compile(r"^(?:(\d{1,6})(?::(\d{1,3}))?|@(\d{1,5}))(~)?(?:\.([A-Za-z0-9_-]{1,16}))?(?:\*(\d{1,7}))?$")
+ANCHOR = 12
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class Cursor:
     offset: int | None = None
     narrow: bool = False
     """The search text was narrowed to one word because the CRM matched the whole phrase as one string."""
+    after: str | None = None
+    """The last row returned (its id's last characters): the next page goes on after it wherever it moved."""
+    total: int | None = None
+    """How many rows the list had then: whether rows were added or removed since says where to look for `after`."""
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor:
@@ -56,16 +62,32 @@ class Cursor:
                 f"cursor {text!r} is not valid: pass the cursor exactly as a previous result gave it.",
                 fields={"cursor": ["Not a cursor from a previous result."]},
             )
-        start, skip, offset, narrow = match.groups()
+        start, skip, offset, narrow, after, total = match.groups()
+        anchor = cls(narrow=bool(narrow), after=after, total=int(total) if total else None)
         if offset is not None:
-            return cls(offset=int(offset), narrow=bool(narrow))
-        return cls(start=int(start), skip=int(skip or 0), narrow=bool(narrow))
+            return dataclasses.replace(anchor, offset=int(offset))
+        return dataclasses.replace(anchor, start=int(start), skip=int(skip or 0))
+
+    def anchored(self, row: Record, total: int | None) -> Cursor:
+        """This cursor, remembering `row` as the last one returned and the list's size then."""
+        return dataclasses.replace(self, after=anchor(row.id), total=total)
 
     def __str__(self) -> str:
         base = (
             f"@{self.offset}" if self.offset is not None else f"{self.start}" + (f":{self.skip}" if self.skip else "")
         )
-        return base + ("~" if self.narrow else "")
+        after = f".{self.after}" if self.after else ""
+        return base + ("~" if self.narrow else "") + after + (f"*{self.total}" if self.total is not None else "")
+
+
+def anchor(record_id: str) -> str:
+    """What a cursor keeps of a row's id: its last characters, enough to tell it among a page's rows."""
+    return re.sub(r"[^A-Za-z0-9_-]", "", record_id)[-ANCHOR:]
+
+
+def position(rows: Sequence[Record], after: str) -> int | None:
+    """Where the row a cursor remembers stands among `rows` (None: not there)."""
+    return next((index for index, row in enumerate(rows) if anchor(row.id) == after), None)
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,8 @@ class Plan:
     path: str = ""
     activity: ActivityIndex | None = None
     """When the records last had activity, when the search asked about it (read before the search)."""
+    phones: Sequence[str] = ()
+    """A phone-number query: the fields compared by their digits, whatever their format (else: none)."""
 
     def value(self, record: Record, name: str) -> Any:
         """A field of the record, or `last_activity` (from the activity index, as an ISO date)."""
@@ -99,7 +123,9 @@ class Plan:
 
     def params(self, narrow: bool) -> dict[str, str]:
         params = self._filter_params()
-        if self.text:
+        if self.text and self.phones:
+            params["search"] = phone_key(self.text)[-2:]  # the CRM matches stored text: 2 digits survive any grouping
+        elif self.text:
             params["search"] = max(words(self.text), key=len) if narrow else self.text
         if self.sort is not None and self.sort.sent:
             params["ordering"] = self.sort.ordering
@@ -134,6 +160,9 @@ class Plan:
     def _text_matches(self, record: Record) -> bool:
         if not self.text:
             return True
+        if self.phones:
+            key = phone_key(self.text)
+            return any(key in digits(str(field_value(record, name) or "")) for name in self.phones)
         values = [str(field_value(record, name) or "").casefold() for name in self.search_fields]
         return all(any(word in value for value in values) for word in words(self.text))
 
@@ -171,7 +200,8 @@ async def run_search(fetch: Fetch[R], plan: Plan, cursor: Cursor, limit: int, bu
     if cursor.offset is not None or (plan.sort is not None and not plan.sort.sent):
         return await scan.sorted_here(cursor)
     first = await scan.page(cursor.start, cursor.narrow)
-    if plan.text and len(words(plan.text)) > 1 and not first.items and cursor.start == 0 and not cursor.narrow:
+    phrase = plan.text and not plan.phones and len(words(plan.text)) > 1
+    if phrase and not first.items and cursor.start == 0 and not cursor.narrow:
         cursor = Cursor(narrow=True)  # the CRM matched the phrase as one string: search one word, check all here
         first = await scan.page(0, True)
     if plan.sort is not None and not in_plan_order(plan, first.items):

@@ -9,11 +9,12 @@ is used as it is; otherwise each string is cleaned.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, cast
 
 from lava_crm_mcp.crm.dropped import ranges_here
 
-__all__ = ["clean", "clean_body", "clean_text"]
+__all__ = ["clean", "clean_body", "clean_text", "fold"]
 
 
 def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
@@ -43,3 +44,10 @@ def clean_body(raw: str, body: Any) -> Any:
     """A decoded answer made safe: as it is when its raw text shows nothing to strip, else cleaned string by
     string."""
     return body if raw.isprintable() and "\\" not in raw else clean(body)  # an escape may spell any character
+
+
+def fold(text: Any) -> str:
+    """A name as people compare it: no accents, no case, single spaces ("Irène  Joliot" → "irene joliot")."""
+    decomposed = unicodedata.normalize("NFKD", clean_text(str(text or "")))
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.casefold().split())

@@ -13,12 +13,17 @@ import pytest
 import respx
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid
-from lava_crm_mcp.crm.search import Budget
+from lava_crm_mcp.crm.search import Budget, Cursor
 
 pytestmark = pytest.mark.anyio
 
 PAGE = 20
 LIST = "https://lava-crm-api.fly.dev/api/tasks/"
+
+
+def at(cursor: Cursor | None) -> str | None:
+    """Where a cursor goes on (row, and rows of that slice already returned), without the row it remembers."""
+    return None if cursor is None else str(cursor).split(".")[0]
 
 
 def task(number: int, account: str, **extra: Any) -> dict[str, Any]:
@@ -97,7 +102,7 @@ async def test_a_crm_that_honours_the_filter_has_its_count_verified_by_the_same_
     assert ids(found.items) == [f"t-{n:03}" for n in range(0, 80, 4)]
     assert (found.total, found.scanned, found.pages, found.ignored, found.stopped_early) == (25, 20, 1, [], False)
     assert (found.at_least, found.uncounted, found.remarks) == (None, None, [])
-    assert str(found.next) == "20"
+    assert at(found.next) == "20"
 
 
 async def test_a_first_page_that_passes_by_chance_never_makes_the_crms_count_the_total(
@@ -122,7 +127,7 @@ async def test_an_ignored_filter_states_no_total_but_how_many_matched_among_the_
 
     found = await direct.search("tasks", filters={"account_id": "a-1"}, limit=3)
 
-    assert (ids(found.items), str(found.next)) == (["t-000", "t-004", "t-008"], "0:9")
+    assert (ids(found.items), at(found.next)) == (["t-000", "t-004", "t-008"], "0:9")
     assert (found.total, found.at_least) == (None, 5)  # 5 of the 20 rows read match, 3 are shown
     assert found.remarks == ["at least 5 match (the CRM counts 100, but it did not apply account_id)"]
 
@@ -189,7 +194,7 @@ async def test_a_crm_that_ignores_the_filter_is_found_out_and_rows_are_checked_h
     assert all(row.account == "a-1" for row in found.items)
     assert found.ignored == ["account_id"]
     assert (found.total, found.scanned, found.pages) == (None, 20, 1)
-    assert str(found.next) == "0:17"
+    assert at(found.next) == "0:17"
     assert fake.seen == [{"limit": "20", "account": "a-1"}]
 
 
@@ -240,7 +245,7 @@ async def test_a_continuation_cursor_skips_the_rows_already_returned_on_its_page
     second = await direct.search("tasks", filters={"account_id": "a-1"}, limit=15, cursor=str(first.next))
     third = await direct.search("tasks", filters={"account_id": "a-1"}, limit=15, cursor=str(second.next))
 
-    assert [str(first.next), str(second.next), third.next] == ["0:15", "20:10", None]
+    assert [at(first.next), at(second.next), third.next] == ["0:15", "20:10", None]
     assert ids(first.items) + ids(second.items) + ids(third.items) == [f"t-{n:03}" for n in range(40)]
 
 
