@@ -36,6 +36,20 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "paging: the cursor's remembered row ignored",
+        "lava_crm_mcp/crm/scan.py",
+        "        if cursor.after is None:\n            return page, cursor.skip\n",
+        "        if True:\n            return page, cursor.skip\n",
+        ("tests/tools/test_stable_paging.py",),
+    ),
+    Mutation(
+        "sync: a row that needs a decision written anyway",
+        "lava_crm_mcp/tools/sync_plan.py",
+        "if len(matched) > 1:",
+        "if len(matched) > 99:",
+        ("tests/tools/test_many_records.py::test_ambiguous_and_contradicting_rows_are_never_written",),
+    ),
+    Mutation(
         "paging: no id-based repeat detection",
         "lava_crm_mcp/crm/scan.py",
         "if (ids and all(ident in self.seen for ident in ids)) or stuck:",

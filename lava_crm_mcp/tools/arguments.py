@@ -73,7 +73,7 @@ def search_args(name: str, spec: ResourceSpec[Any, Any, Any]) -> type[SearchArgs
         fields[item.name] = (_tool_type(item.annotation) | None, Field(default, description=item.description or None))
     if spec.sorts:
         order = literal([sort.value for sort in spec.sorts])
-        fields["sort"] = (order | None, Field(None, description="Default: newest first."))
+        fields["sort"] = (order | None, None)  # the instructions: newest first unless sorted
     fields |= {"limit": (LimitArg, 20), "cursor": (CursorArg, None)}
     model = create_model(f"{name}Arguments", __base__=SearchArgs, **fields)
     model.filter_names = tuple(item.name for item in spec.filters)
@@ -164,9 +164,11 @@ def _extras(spec: ResourceSpec[Any, Any, Any], update: bool) -> dict[str, Any]:
     if spec.on_board:
         extra["stage"] = (StageArg, Field(None, description="Stage id or name; default: first stage."))
         extra["pipeline"] = (StageArg, Field(None, description="Pipeline id or name; default pipeline."))
-    if spec.natural_key:
+    if spec.natural_key and not spec.crm_unique:
         described = Field(False, description=f"Create even if one with this {spec.natural_key} exists.")
         extra["allow_duplicate"] = (bool, described)
+    elif spec.twins:
+        extra["allow_duplicate"] = (bool, Field(False, description="Create even if an identical open one exists."))
     return extra
 
 

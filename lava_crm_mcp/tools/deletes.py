@@ -46,10 +46,10 @@ class Dependents(BaseModel):
         return f"{self.kind}: {count}" + (f" ({names}{more})" if names else "")
 
 
-def dependents_of(spec: ResourceSpec[Any, Any, Any]) -> list[tuple[ResourceSpec[Any, Any, Any], str]]:
-    """(noun, id filter) pairs whose records link to a record of `spec`."""
+def dependents_of(spec: ResourceSpec[Any, Any, Any]) -> list[tuple[ResourceSpec[Any, Any, Any], RefIs]]:
+    """(noun, id filter) pairs whose records link to a record of `spec` (the filter names the link field)."""
     return [
-        (noun, item.name)
+        (noun, item)
         for noun in RESOURCES
         for item in noun.filters
         if isinstance(item, RefIs) and noun.relations.get(item.field) == spec.path
@@ -70,7 +70,7 @@ async def impact(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], record_id: s
     pairs = dependents_of(spec)
     async with anyio.create_task_group() as group:
         for noun, via in pairs:
-            group.start_soon(one, noun, via)
+            group.start_soon(one, noun, via.name)
     return [found[noun.plural] for noun, _ in pairs]
 
 

@@ -4,7 +4,7 @@ created straight into a board stage (through the pipeline endpoint, never the le
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, Opportunity, ResourceSpec, Stage
 from lava_crm_mcp.crm.filters import field_value
@@ -12,6 +12,7 @@ from lava_crm_mcp.crm.ids import check_id
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.tools._shared import ToolFailure, next_call
 from lava_crm_mcp.tools.arguments import BodyArgs, edits, unclearable
+from lava_crm_mcp.tools.matching import fold, norm_email
 
 __all__ = [
     "apply_members",
@@ -29,15 +30,16 @@ __all__ = [
 async def duplicate_of(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], value: str) -> Record | None:
     """The record whose natural key (email, name) equals `value`, ignoring case, if one exists."""
     found = await crm.search(spec.path, text=value, limit=50)
-    key = value.strip().casefold()
-    return next((row for row in found.items if str(field_value(row, spec.natural_key or "")).casefold() == key), None)
+    key = spec.natural_key or ""
+    same = norm_email if "email" in key else fold  # an email up to case; a name up to case, accents and spaces
+    return next((row for row in found.items if same(field_value(row, key)) == same(value)), None)
 
 
 def _existing(spec: ResourceSpec[Any, Any, Any], record: Record, value: str, *, refused: bool) -> ToolFailure:
     label = spec.display(record) or record.id
     update = next_call(f"update_{spec.noun}", {f"{spec.noun}_id": record.id}).replace(")", ", …)")
     said = "The CRM refused a second one: " if refused else ""
-    hint = "" if refused else ", or pass allow_duplicate=true to create another"
+    hint = "" if refused or spec.crm_unique else ", or pass allow_duplicate=true to create another"
     return ToolFailure(
         f"{said}{spec.article.capitalize()} with {spec.natural_key} {value!r} already exists: {label} ({record.id}). "
         f"Change it with {update}{hint}."
@@ -45,10 +47,39 @@ def _existing(spec: ResourceSpec[Any, Any, Any], record: Record, value: str, *, 
 
 
 async def refuse_duplicate(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], a: BodyArgs) -> None:
-    """Before a create: stop (naming the existing record) when one with the same natural key exists."""
+    """Before a create: stop (naming the existing record) when one with the same natural key exists, or an open
+    twin (a task with the same title, due date and parent: a retried create)."""
+    if a.get("allow_duplicate"):
+        return
     value = a.get(spec.natural_key) if spec.natural_key else None
-    if value and not a.get("allow_duplicate") and (existing := await duplicate_of(crm, spec, str(value))):
+    if value and (existing := await duplicate_of(crm, spec, str(value))):
         raise _existing(spec, existing, str(value), refused=False)
+    if spec.twins and (twin := await _open_twin(crm, spec, a)):
+        call = next_call(f"update_{spec.noun}", {f"{spec.noun}_id": twin.id}).replace(")", ", …)")
+        raise ToolFailure(
+            f"An identical open {spec.noun} already exists: {spec.display(twin)} ({twin.id}), same "
+            f"{', '.join(name for name in spec.twins if a.get(name))}. Nothing was created (a repeated call?). "
+            f"Change it with {call}, or pass allow_duplicate=true to create another."
+        )
+
+
+def _same(found: Any, wanted: Any) -> bool:
+    """Two field values alike: lists as sets of ids, dates by their day, text ignoring case; both empty is alike."""
+    if isinstance(found, list) or isinstance(wanted, list):
+        return sorted(map(str, cast(list[Any], found or []))) == sorted(map(str, cast(list[Any], wanted or [])))
+    return str(found or "")[:10].casefold() == str(wanted or "")[:10].casefold()
+
+
+async def _open_twin(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], a: BodyArgs) -> Record | None:
+    """An open record whose twin fields all equal the new one's (the title compared whole, ignoring case)."""
+    title = str(a.get(spec.label[0]) or "")
+    found = await crm.search(spec.path, text=title, filters={"status": "open"}, limit=50)
+    body = a.body()
+    for row in found.items:
+        title_same = str(field_value(row, spec.label[0]) or "").casefold() == title.casefold()
+        if title_same and all(_same(field_value(row, name), body.get(name)) for name in spec.twins[1:]):
+            return row
+    return None
 
 
 async def explain_refusal(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], a: BodyArgs, exc: CrmInvalid) -> None:

@@ -7,14 +7,12 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from lava_crm_mcp.crm import CrmClient, Pipeline, Stage
-from lava_crm_mcp.crm.stages import find_pipeline
 from lava_crm_mcp.tools._shared import (
     CUSTOMER_TEXT,
     READ,
     WRITE,
     IdArg,
     Lookup,
-    PipelineArg,
     ToolArgs,
     ToolSpec,
     board_check,
@@ -22,6 +20,14 @@ from lava_crm_mcp.tools._shared import (
 )
 from lava_crm_mcp.tools.board import BoardArgs, BoardResult, read_board
 from lava_crm_mcp.tools.moves import MoveResult, move_deal
+from lava_crm_mcp.tools.pipeline_setup import (
+    AddStageArgs,
+    CreatePipelineArgs,
+    PipelineMade,
+    StageAdded,
+    add_stage,
+    create_pipeline,
+)
 from lava_crm_mcp.tools.render import Result, one_line
 from lava_crm_mcp.tools.stage_deletes import DELETE_STAGE, StageArgs
 
@@ -75,15 +81,6 @@ class NoArgs(ToolArgs):
     pass
 
 
-class NameArgs(ToolArgs):
-    name: Name
-
-
-class AddStageArgs(ToolArgs):
-    name: Name
-    pipeline: PipelineArg = None
-
-
 class RenameStageArgs(StageArgs):
     name: Name
 
@@ -103,19 +100,8 @@ async def list_pipelines(crm: CrmClient, _: NoArgs) -> PipelineList:
     return PipelineList(pipelines=await crm.pipelines.list())
 
 
-async def create_pipeline(crm: CrmClient, a: NameArgs) -> PipelineResult:
-    return PipelineResult(pipeline=await crm.pipelines.create(a.name))
-
-
 async def get_pipeline_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
     return await read_board(crm, a)
-
-
-async def add_stage(crm: CrmClient, a: AddStageArgs) -> StageResult:
-    pipelines = await crm.pipelines.list()
-    chosen = find_pipeline(pipelines, a.pipeline) if a.pipeline else next((p for p in pipelines if p.is_default), None)
-    pipeline_id = chosen.id if chosen is not None else (await crm.pipelines.board()).pipeline.id
-    return StageResult(stage=await crm.pipelines.add_stage(pipeline_id, a.name))
 
 
 async def rename_stage(crm: CrmClient, a: RenameStageArgs) -> StageResult:
@@ -150,9 +136,9 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
         "create_pipeline",
         "Create pipeline",
-        "Create a deal pipeline; it starts with four open stages plus Won and Lost.",
-        NameArgs,
-        PipelineResult,
+        "Create a deal pipeline with its open stages in order (then Won and Lost).",
+        CreatePipelineArgs,
+        PipelineMade,
         create_pipeline,
         WRITE,
         "pipelines",
@@ -173,9 +159,9 @@ PIPELINE_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
         "add_stage",
         "Add stage",
-        "Add a custom open stage (e.g. 'Contacted') before Won/Lost.",
+        "Add an open stage (e.g. 'Contacted') after the others, before Won/Lost.",
         AddStageArgs,
-        StageResult,
+        StageAdded,
         add_stage,
         WRITE,
         "pipelines",

@@ -215,11 +215,11 @@ def update_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         return result(kind=spec.noun, record=shown, notes=notes + cut)
 
     extra = " Stage is not a field: use move_deal_to_stage." if spec.on_board else ""
-    links = " add_/remove_ ids edit links, keeping the rest." if spec.members or "contacts" in spec.relations else ""
+    links = " add_/remove_ ids edit links." if spec.members or "contacts" in spec.relations else ""
     return ToolSpec(
         name,
         f"Update {spec.noun}",
-        f"Update {spec.article}; only the fields given change, null clears one.{links}{extra}",
+        f"Change only the fields given of {spec.article}; null clears one.{links}{extra}",
         body_args(name, spec.update, spec, with_id=True),
         result,
         update,
@@ -255,7 +255,7 @@ def delete_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     return ToolSpec(
         name,
         f"Delete {spec.noun}",
-        f"Delete {spec.article}: a first call previews what links to it and gives a confirm token for the second.",
+        f"Delete {spec.article}: the first call previews what links to it and gives the confirm token.",
         id_args(name, spec, confirm=True),
         DeleteResult,
         delete,

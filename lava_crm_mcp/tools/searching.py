@@ -4,15 +4,16 @@ everything the CRM did not apply (checked here), sort order, pages read, values 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import create_model
+from pydantic import BaseModel, create_model
 
 from lava_crm_mcp.crm import CrmClient, ResourceSpec
 from lava_crm_mcp.crm.filters import Window
 from lava_crm_mcp.crm.search import Found
-from lava_crm_mcp.tools._shared import CUSTOMER_TEXT, READ, ToolSpec, next_call
+from lava_crm_mcp.tools._shared import READ, ToolSpec, next_call
 from lava_crm_mcp.tools.arguments import SearchArgs, search_args
 from lava_crm_mcp.tools.render import SearchPage, table
 from lava_crm_mcp.tools.views import View, unreadable_note, view
@@ -53,16 +54,29 @@ def _states_today(spec: ResourceSpec[Any, Any, Any]) -> bool:
     return any(isinstance(item, Window) for item in spec.filters)
 
 
+def usual_pipeline(rows: Sequence[BaseModel]) -> str | None:
+    """The pipeline most of these deal rows are in (rows name a pipeline only when the org has several)."""
+    names = Counter(str(pipeline) for row in rows if (pipeline := getattr(row, "pipeline", None)))
+    return names.most_common(1)[0][0] if names else None
+
+
+def _pipeline_note(rows: Sequence[BaseModel], usual: str) -> str:
+    mixed = any(str(getattr(row, "pipeline", None) or usual) != usual for row in rows)
+    return f"in {usual}" + (" unless a [pipeline] is named" if mixed else "")
+
+
 def _page_model(v: View) -> type[SearchPage[Any]]:
     fields: dict[str, Any] = {"today": (dt.date | None, None)} if _states_today(v.spec) else {}
     model = create_model(f"{v.spec.noun.title()}Page", __base__=SearchPage[v.row], **fields)  # type: ignore[name-defined]
 
     def render(self: SearchPage[Any]) -> str:
         today = getattr(self, "today", None)
-        lines = [self.head(*([f"today is {today}"] if today else []))]
+        usual = usual_pipeline(self.items)
+        said = [f"today is {today}"] if today else []
+        lines = [self.head(*said, *([_pipeline_note(self.items, usual)] if usual else []))]
         if self.items:
             shown = v.shown(self.with_activity)
-            rows = ([cells[i] for i in shown] for cells in map(v.cells, self.items))
+            rows = ([cells[i] for i in shown] for cells in (v.cells(item, usual) for item in self.items))
             lines += table([v.headers[i] for i in shown], rows)
         return "\n".join(lines)
 
@@ -102,7 +116,7 @@ def search_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     return ToolSpec(
         name,
         f"Search {spec.plural}",
-        f"Find {spec.plural} by {spec.matches} and filters. Rows name linked records. {CUSTOMER_TEXT}",
+        f"Find {spec.plural} by {spec.matches} and filters.",
         args,
         page,
         search,

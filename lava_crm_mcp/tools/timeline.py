@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmOutcomeUnknown
 from lava_crm_mcp.crm.filters import field_value
@@ -54,7 +54,7 @@ class Entry(BaseModel):
     by: str | None = None
     what: str
     reason: str | None = None
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field(default_factory=dict[str, Any])
 
     def text(self) -> str:
         when = (self.at or "")[:16].replace("T", " ")

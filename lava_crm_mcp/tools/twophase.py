@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -31,6 +31,8 @@ class Previewed(Result):
     expires_at: int | None = None
     next_call: str | None = None
     note: str | None = None
+    same_arguments: ClassVar[tuple[str, ...]] = ()
+    """Arguments `next_call` does not repeat (a sync's rows): the call says to send them again as they were."""
     target: str = Field(default="", exclude=True)
     """What the token is bound to: the record's id, or the plan's key."""
     version: str | None = Field(default=None, exclude=True)
@@ -70,8 +72,10 @@ async def two_phase(spec: ToolSpec[Any], crm: CrmClient, args: ToolArgs, confirm
             _refuse(spec, refusal)
         preview.note = CHANGED
     preview.confirm, preview.expires_at = confirmations.issue(credential, spec.name, preview.target, who, shown)
-    arguments = args.model_dump(mode="json", exclude_none=True, exclude={"confirm"})
-    preview.next_call = next_call(spec.name, {**arguments, "confirm": preview.confirm})
+    arguments = args.model_dump(mode="json", exclude_none=True, exclude={"confirm", *preview.same_arguments})
+    call = next_call(spec.name, {**arguments, "confirm": preview.confirm})
+    same = ", ".join(f"{name}=<the same {name}>" for name in preview.same_arguments)
+    preview.next_call = call.replace(f"{spec.name}(", f"{spec.name}({same}, ", 1) if same else call
     return preview
 
 

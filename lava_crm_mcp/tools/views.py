@@ -39,6 +39,10 @@ ACTIVITY = ("last_activity",)  # not a field of the record: from the activity in
 KINDS = {"opportunities": "deal", "cases": "case", "leads": "lead", "accounts": "account", "contacts": "contact"}
 
 
+def _whole(record: Record, name: str) -> str:
+    return f"read_description(record_id={record.id!r})" if name == "description" else "not readable whole"
+
+
 def cut(text: str, limit: int) -> tuple[str, bool]:
     return (text, False) if len(text) <= limit else (text[: limit - 1] + "…", True)
 
@@ -127,7 +131,8 @@ class View:
                 limit = LONG_TEXT if name in self.spec.long_text else SHORT_TEXT
                 value, was_cut = cut(value, limit if notes is not None else CELL_TEXT)
                 if was_cut and notes is not None:
-                    notes.append(f"{name} cut at {limit:,} of {len(field_value(record, name)):,} characters")
+                    whole = len(field_value(record, name))
+                    notes.append(f"{name} cut at {limit:,} of {whole:,} characters; whole: {_whole(record, name)}")
             return value
         if isinstance(value, list):
             ids: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
@@ -165,6 +170,8 @@ class View:
 
     def row_of(self, record: Record, namer: Namer) -> BaseModel:
         board = self._board(record, namer) if self.spec.on_board else {}
+        if len(namer.pipelines) < 2:  # one pipeline: naming it in every row says nothing
+            board.pop("pipeline", None)
         data: dict[str, Any] = {}
         for column in self.spec.columns:
             if column.first_of:
@@ -191,8 +198,8 @@ class View:
         notes += [dropped_note(record.dropped, self.spec.write_aliases)] if record.dropped else []  # a write's only
         return self.record.model_validate(data), notes
 
-    def cells(self, row: BaseModel) -> list[Any]:
-        """The text cells of a row, one per column."""
+    def cells(self, row: BaseModel, usual: str | None = None) -> list[Any]:
+        """The text cells of a row, one per column; a deal's stage names its pipeline unless it is `usual`."""
         values: list[Any] = []
         for column in self.spec.columns:
             if column.first_of:
@@ -200,6 +207,8 @@ class View:
                 continue
             names = ["stage" if name == "pipeline_stage" else name for name in column.fields]
             parts = [str(getattr(row, name)) for name in names if getattr(row, name, None) not in (None, "", [])]
+            if "stage" in names and parts and (pipeline := getattr(row, "pipeline", None)) and str(pipeline) != usual:
+                parts.append(f"[{pipeline}]")
             values.append(" ".join(parts) or None)
         return values
 

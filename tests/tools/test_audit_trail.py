@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -108,14 +109,22 @@ async def test_every_write_kind_leaves_a_line_with_the_actor_the_record_and_no_v
         ("add_stage", "stage", stage["id"], "done"),
         ("create_pipeline", "pipeline", pipeline["id"], "done"),
         ("log_activity", "activity", activity["id"], "done"),
+        ("convert_lead", "account", ANY, "done"),
+        ("convert_lead", "contact", ANY, "done"),
         ("convert_lead", "lead", lead, "done"),
         ("delete_contact", "contact", made["id"], "previewed"),
         ("delete_contact", "contact", made["id"], "done"),
     ]
     assert {(line["actor"], line["actor_kind"]) for line in audit.parsed} == {("ada.lovelace via local", "local")}
     assert all(
-        set(line) == {"time", "actor", "actor_kind", "tool", "noun", "id", "outcome", "call"} for line in audit.parsed
+        set(line) - {"detail"} == {"time", "actor", "actor_kind", "tool", "noun", "id", "outcome", "call"}
+        for line in audit.parsed
     )
+    assert [line["detail"] for line in audit.parsed if line["tool"] == "convert_lead"] == [
+        "created",
+        "created",
+        "marked converted",
+    ]
     assert not [value for value in SECRET_VALUES if any(value in line for line in audit.raw)]
     assert preview["confirm"] not in "".join(audit.raw)
 

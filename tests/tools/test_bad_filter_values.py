@@ -107,7 +107,7 @@ async def test_a_malformed_date_is_refused_naming_the_argument(
 async def test_a_malformed_id_filter_is_refused_like_a_malformed_record_id(client: Client) -> None:
     message = failed(await client.call_tool("search_contacts", {"account_id": "../accounts"}))
 
-    assert "account_id '../accounts' is not a valid id" in message
+    assert "account_id: no account has the id or name '../accounts'" in message
 
 
 @pytest.mark.parametrize(

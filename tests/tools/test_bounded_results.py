@@ -18,7 +18,12 @@ pytestmark = pytest.mark.anyio
 
 LONG = ("Call notes, week 23. " * 250)[:5_000]
 SHOWN = LONG[:1_999] + "…"
-CUT_NOTE = "description cut at 2,000 of 5,000 characters"
+
+
+def cut_note(record_id: str) -> str:
+    return f"description cut at 2,000 of 5,000 characters; whole: read_description(record_id='{record_id}')"
+
+
 WIDE = "Wide" * 63  # 252 characters: the CRM takes names of up to 255
 MINIMAL = {
     "contact": {"first_name": "Ada", "last_name": "Byron"},
@@ -56,9 +61,9 @@ async def test_get_cuts_a_long_description_at_2000_characters_and_says_so(client
 
     got = ok(result)
     assert got["record"]["description"] == SHOWN
-    assert got["notes"] == [CUT_NOTE]
+    assert got["notes"] == [cut_note(made["id"])]
     assert f"; description={json.dumps(SHOWN, ensure_ascii=False)};" in text(result)
-    assert f"({CUT_NOTE})" in text(result).splitlines()
+    assert f"({cut_note(made['id'])})" in text(result).splitlines()
     assert LONG[:2_000] not in text(result) + json.dumps(got, ensure_ascii=False)
 
 
@@ -68,15 +73,15 @@ async def test_update_returns_the_record_cut_the_same_way(client: Client, noun: 
 
     result = await client.call_tool(f"update_{noun}", {f"{noun}_id": made["id"], "description": LONG})
 
-    assert (ok(result)["record"]["description"], ok(result)["notes"]) == (SHOWN, [CUT_NOTE])
-    assert f"({CUT_NOTE})" in text(result).splitlines()
+    assert (ok(result)["record"]["description"], ok(result)["notes"]) == (SHOWN, [cut_note(made["id"])])
+    assert f"({cut_note(made['id'])})" in text(result).splitlines()
 
 
 async def test_create_says_when_it_cut_the_description_it_returns(client: Client) -> None:
     result = await client.call_tool("create_deal", {"name": "Byron expansion", "description": LONG})
 
     assert ok(result)["record"]["description"] == SHOWN
-    assert f"({CUT_NOTE})" in text(result).splitlines()
+    assert f"({cut_note(ok(result)['record']['id'])})" in text(result).splitlines()
 
 
 @pytest.mark.parametrize(("noun", "field"), OWN_NAMES)

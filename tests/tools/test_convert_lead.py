@@ -105,8 +105,8 @@ async def test_converting_the_same_lead_again_creates_nothing_and_says_what_it_r
     again = await convert(client, **arguments)
 
     assert steps(again) == [
-        ("account", "Tesla Coils Ltd", "reused"),
-        ("contact", "Nikola Tesla", "reused"),
+        ("account", "Tesla Coils Ltd", "reused: an account has this name"),
+        ("contact", "Nikola Tesla", "reused: it has the lead's email"),
         ("deal", "Fleet pilot", "reused, in stage Qualification"),
         ("lead", "Fleet tracking pilot", "already converted"),
     ]
@@ -124,7 +124,7 @@ async def test_an_account_with_the_company_name_in_any_case_is_reused(client: Cl
     result = await convert(client, lead_id=lead["id"])
 
     assert steps(result) == [
-        ("account", "Hopper Systems Inc", "reused"),
+        ("account", "Hopper Systems Inc", "reused: an account has this name"),
         ("contact", "Betty Holberton", "created"),
         ("lead", "Compiler upsell", "marked converted"),
     ]
@@ -145,7 +145,7 @@ async def test_a_contact_with_the_lead_email_is_reused_and_linked_to_the_account
 
     assert steps(result) == [
         ("account", "Tesla Coils Ltd", "created"),
-        ("contact", "Nik Tesla", "reused"),
+        ("contact", "Nik Tesla", "reused: it has the lead's email"),
         ("lead", "Fleet tracking pilot", "marked converted"),
     ]
     made = step_ids(result)
@@ -155,6 +155,46 @@ async def test_a_contact_with_the_lead_email_is_reused_and_linked_to_the_account
         "name": "Tesla Coils Ltd",
     }
     assert await counts(client) == (before[0] + 1, before[1], before[2])
+
+
+async def test_a_namesake_with_another_email_is_not_reused_but_named_for_a_merge(client: Client) -> None:
+    namesake = ok(
+        await client.call_tool(
+            "create_contact", {"first_name": "Nikola", "last_name": "Tesla", "primary_email": "nt@elsewhere.example"}
+        )
+    )["record"]["id"]
+    first = ok(await convert(client, lead_id=TESLA))["steps"]
+    account = first[0]["record"]["id"]
+    ok(await client.call_tool("update_contact", {"contact_id": namesake, "account": account}))
+    lead = {"title": "Zq second pilot", "first_name": "Nikola", "last_name": "Tesla", "email": "n.tesla@zq.example"}
+    second = ok(await client.call_tool("create_lead", lead | {"account_name": "Tesla Coils Ltd"}))["record"]["id"]
+
+    outcome = ok(await convert(client, lead_id=second))["steps"][1]
+
+    assert outcome["record"]["id"] not in (namesake, first[1]["record"]["id"])
+    assert outcome["outcome"].startswith("created (contact ")
+    assert "merge_contacts(keep_id=" in outcome["outcome"]
+
+
+async def test_a_reused_contact_says_which_lead_values_it_did_not_copy(client: Client) -> None:
+    existing = {
+        "first_name": "Ada",
+        "last_name": "Zq",
+        "primary_email": "ada@zq.example",
+        "mobile_number": "+1 555 0100",
+    }
+    contact = ok(await client.call_tool("create_contact", existing))["record"]["id"]
+    lead = {"title": "Zq pilot", "first_name": "Ada", "last_name": "Zq", "email": "ADA@zq.example"}
+    lead |= {"phone": "+44 20 7946 0999", "account_name": "Zq Engines"}
+    lead_id = ok(await client.call_tool("create_lead", lead))["record"]["id"]
+
+    outcome = ok(await convert(client, lead_id=lead_id))["steps"][1]
+
+    assert outcome["record"]["id"] == contact
+    assert outcome["outcome"] == (
+        "reused: it has the lead's email; not copied from the lead: phone '+44 20 7946 0999' (the contact keeps "
+        "'+1 555 0100')"
+    )
 
 
 async def test_the_deal_can_go_into_a_custom_stage_of_another_pipeline_named_with_pipeline(client: Client) -> None:
@@ -250,8 +290,8 @@ async def test_after_a_lost_answer_calling_again_finishes_the_conversion_without
         result = await convert(client, **arguments)
 
         assert steps(result) == [
-            ("account", "Tesla Coils Ltd", "reused"),
-            ("contact", "Nikola Tesla", "reused"),
+            ("account", "Tesla Coils Ltd", "reused: an account has this name"),
+            ("contact", "Nikola Tesla", "reused: it has the lead's email"),
             ("deal", "Fleet pilot", "created, in stage Negotiation"),
             ("lead", "Fleet tracking pilot", "marked converted"),
         ]

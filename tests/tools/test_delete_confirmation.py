@@ -4,6 +4,7 @@ that shares the secret — and says what it left without a link."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from lava_crm_mcp.tools.confirm import Confirmations, Refusal
 pytestmark = pytest.mark.anyio
 
 Connect = Callable[..., Client]
-DELETES = [tool.name for tool in TOOLS if tool.tier == "destructive"]
+DELETES = [tool.name for tool in TOOLS if tool.tier == "destructive" and tool.name.startswith("delete_")]
 SHARED = "a-shared-secret-for-every-replica"
 ENGINES = IdOf("accounts", "Analytical Engines Ltd")
 
@@ -30,14 +31,15 @@ async def made(client: Client, tool: str) -> dict[str, Any]:
     if noun == "stage":
         ok(await client.call_tool("add_stage", {"name": "Zq spare"}))
         return {"stage": "Zq spare"}
+    gone = f"Zq gone {uuid.uuid4().hex[:6]}"  # each its own: a second identical open task would be refused
     bodies = {
-        "contact": {"first_name": "Zq", "last_name": "Gone"},
-        "account": {"name": "Zq Gone"},
-        "lead": {"title": "Zq gone"},
-        "deal": {"name": "Zq gone"},
-        "task": {"title": "Zq gone"},
-        "case": {"name": "Zq gone"},
-        "invoice": {"invoice_title": "Zq gone"},
+        "contact": {"first_name": "Zq", "last_name": gone},
+        "account": {"name": gone},
+        "lead": {"title": gone},
+        "deal": {"name": gone},
+        "task": {"title": gone},
+        "case": {"name": gone},
+        "invoice": {"invoice_title": gone},
     }
     record = ok(await client.call_tool(f"create_{noun}", bodies[noun]))["record"]
     return {f"{noun}_id": record["id"]}

@@ -11,6 +11,7 @@ from call_results import ok, text
 from mcp import Client
 
 from lava_crm_mcp.crm.resources import RESOURCES
+from lava_crm_mcp.tools.searching import usual_pipeline
 from lava_crm_mcp.tools.views import view
 
 pytestmark = pytest.mark.anyio
@@ -133,7 +134,8 @@ async def test_search_rows_of_hostile_text_keep_their_columns(client: Client, no
     columns = view(spec).shown(with_activity=False)
     assert all(len(cells) == len(columns) for cells in rows.values())
     row = next(item for item in ok(result)["items"] if item["id"] == made["id"])
-    shown = view(spec).cells(view(spec).row.model_validate(row))
+    usual = usual_pipeline([view(spec).row.model_validate(item) for item in ok(result)["items"]])
+    shown = view(spec).cells(view(spec).row.model_validate(row), usual)
     expected = ["-" if shown[i] in (None, "") else str(shown[i]) for i in columns]
     assert [decode(cell) if cell != "-" else "-" for cell in rows[made["id"]]] == expected
     assert any(cell.startswith('"') for cell in rows[made["id"]])

@@ -59,7 +59,8 @@ def names(record: dict[str, Any]) -> list[str]:
 
 
 async def count(client: Client, plural: str) -> int:
-    return int(ok(await client.call_tool(f"search_{plural}", {"limit": 1}))["total"])
+    every = {"kind": "any"} if plural == "tasks" else {}  # tasks: logged activities and timeline entries too
+    return int(ok(await client.call_tool(f"search_{plural}", {"limit": 1, **every}))["total"])
 
 
 @pytest.mark.parametrize("linked", LINKED, ids=str)
@@ -170,8 +171,7 @@ async def test_a_contact_with_an_email_that_exists_in_any_case_is_refused_naming
 
     assert message == (
         f"Error executing tool create_contact: A contact with primary_email '{email}' already exists: Ada Lovelace "
-        f"({ada}). Change it with update_contact(contact_id='{ada}', …), or pass allow_duplicate=true to create "
-        "another."
+        f"({ada}). Change it with update_contact(contact_id='{ada}', …)."
     )
     assert await count(client, "contacts") == before
 
@@ -184,8 +184,7 @@ async def test_an_account_with_a_name_that_exists_in_another_case_is_refused(cli
 
     assert message == (
         "Error executing tool create_account: An account with name 'hopper SYSTEMS inc' already exists: Hopper "
-        f"Systems Inc ({hopper}). Change it with update_account(account_id='{hopper}', …), or pass "
-        "allow_duplicate=true to create another."
+        f"Systems Inc ({hopper}). Change it with update_account(account_id='{hopper}', …)."
     )
     assert await count(client, "accounts") == before
 
@@ -208,20 +207,48 @@ async def test_a_lead_with_a_known_email_is_refused_unless_a_duplicate_is_allowe
     assert await count(client, "leads") == before + 1
 
 
-async def test_a_duplicate_contact_allowed_here_is_still_refused_by_the_crm_naming_the_existing_one(
+@pytest.mark.parametrize("tool", ["create_contact", "create_account"])
+async def test_insisting_on_a_duplicate_is_not_offered_where_the_crm_keeps_it_unique(client: Client, tool: str) -> None:
+    schema = next(item for item in (await client.list_tools()).tools if item.name == tool).input_schema
+
+    message = failed(await client.call_tool(tool, {"name": "Zq", "first_name": "Zq", "allow_duplicate": True}))
+
+    assert "allow_duplicate" not in schema["properties"]
+    assert "'allow_duplicate'" in message.split(" for ")[0]
+    assert "allow_duplicate" not in message.split("Valid arguments:")[1]
+
+
+async def test_an_email_with_an_invisible_character_is_cleaned_and_cannot_slip_past_the_duplicate_check(
     client: Client,
 ) -> None:
     [ada] = await contact_ids(client, ADA)
     before = await count(client, "contacts")
-    contact = {"first_name": "Ada", "last_name": "Again", "primary_email": ADA_EMAIL, "allow_duplicate": True}
+    hidden = ADA_EMAIL.replace("@", "\u200b@")
 
-    message = failed(await client.call_tool("create_contact", contact))
-
-    assert message == (
-        "Error executing tool create_contact: The CRM refused a second one: A contact with primary_email "
-        f"'{ADA_EMAIL}' already exists: Ada Lovelace ({ada}). Change it with update_contact(contact_id='{ada}', …)."
+    message = failed(
+        await client.call_tool("create_contact", {"first_name": "Ada", "last_name": "Twin", "primary_email": hidden})
     )
-    assert await count(client, "contacts") == before
+    made = ok(await client.call_tool("create_contact", {"first_name": "Zq\u202e", "last_name": "Clean\u200b"}))
+
+    assert f"already exists: Ada Lovelace ({ada})" in message
+    assert await count(client, "contacts") == before + 1
+    assert (made["record"]["first_name"], made["record"]["last_name"]) == ("Zq", "Clean")
+
+
+async def test_the_same_create_task_twice_makes_one_task_and_says_how_to_insist(client: Client) -> None:
+    task = {"title": "Zq call back", "due_date": "2030-01-02", "contacts": await contact_ids(client, ADA)}
+    first = ok(await client.call_tool("create_task", task))["record"]["id"]
+    before = await count(client, "tasks")
+
+    again = failed(await client.call_tool("create_task", {**task, "title": "zq CALL back"}))
+    other_day = ok(await client.call_tool("create_task", {**task, "due_date": "2030-01-03"}))
+    insisted = ok(await client.call_tool("create_task", {**task, "allow_duplicate": True}))
+
+    assert f"An identical open task already exists: Zq call back ({first})" in again
+    assert "pass allow_duplicate=true to create another" in again
+    assert other_day["record"]["id"] != first
+    assert insisted["record"]["id"] != first
+    assert await count(client, "tasks") == before + 2
 
 
 async def test_deleting_a_task_twice_is_not_an_error_and_says_nothing_changed(client: Client) -> None:

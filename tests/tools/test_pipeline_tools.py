@@ -166,7 +166,10 @@ async def test_add_stage_adds_an_open_stage_before_won_and_lost(client: Client) 
 
     stage = ok(result)["stage"]
     assert (stage["name"], stage["stage_type"]) == ("Contacted", "open")
-    assert text(result) == f"Stage {stage['id']}: Contacted (open)."
+    assert text(result) == (
+        f"Stage {stage['id']}: Contacted added to Sales Pipeline as open stage 5, after Negotiation, before Won/Lost. "
+        "The CRM offers no reordering of stages."
+    )
     assert [column["name"] for column in (await board(client))["stages"]][-3:] == ["Contacted", "Won", "Lost"]
 
 

@@ -19,7 +19,7 @@ def test_the_rendered_table_lists_every_tool_in_inventory_order() -> None:
     assert rendered.splitlines()[:3] == [
         "| Tool | Tier | Toolset | What it does |",
         "|---|---|---|---|",
-        "| `search_contacts` | read | contacts | " + TOOLS[0].description + " |",
+        "| `search_crm` | read | crm | " + TOOLS[0].description + " |",
     ]
     assert table_rows(rendered) == INVENTORY
 

@@ -40,8 +40,8 @@ async def test_every_tool_has_a_title_and_all_four_hints_matching_its_tier(clien
             assert hints.idempotent_hint is True, tool.name
 
 
-def test_the_destructive_tools_are_exactly_the_deletes() -> None:
-    assert sorted(DELETES) == sorted(name for name in NAMES if name.startswith("delete_"))
+def test_the_destructive_tools_are_exactly_the_deletes_and_merges() -> None:
+    assert sorted(DELETES) == sorted(name for name in NAMES if name.startswith(("delete_", "merge_")))
     assert "delete_stage" in DELETES
 
 
@@ -105,7 +105,15 @@ async def test_a_toolset_filter_hides_and_refuses_the_other_toolsets(connect: Co
         move = await client.call_tool("move_deal_to_stage", {"deal_id": "x", "stage": "Won"})
         contacts = await client.call_tool("search_contacts", {"query": "ada"})
 
-    assert names == ["search_contacts", "get_contact", "create_contact", "update_contact", "delete_contact"]
+    assert names == [
+        "search_contacts",
+        "get_contact",
+        "create_contact",
+        "update_contact",
+        "delete_contact",
+        "sync_contacts",
+        "merge_contacts",
+    ]
     assert search_deals.is_error
     assert search_deals.content[0].text == (
         "search_deals is disabled: its toolset 'deals' is not enabled (LAVA_CRM_TOOLSETS=contacts)."
