@@ -36,6 +36,15 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "money guard: an orphaning delete not blocked",
+        "lava_crm_mcp/tools/record_deletes.py",
+        'outcome="preview" if plan or not items else "blocked",',
+        'outcome="preview",',
+        (
+            "tests/tools/test_money_guard.py::test_an_unpaid_invoice_blocks_an_orphaning_delete_and_is_listed_with_its_value",
+        ),
+    ),
+    Mutation(
         "paging: the cursor's remembered row ignored",
         "lava_crm_mcp/crm/scan.py",
         "        if cursor.after is None:\n            return page, cursor.skip\n",

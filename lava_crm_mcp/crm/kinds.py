@@ -47,8 +47,8 @@ def values(literal: Any) -> tuple[str, ...]:
 ID_OR_NAME = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
-def id_filter(name: str, field_name: str, param: str, what: str) -> RefIs:
-    return RefIs(name, field_name, param, "Id or name.", annotation=ID_OR_NAME)
+def id_filter(name: str, field_name: str, param: str) -> RefIs:
+    return RefIs(name, field_name, param, "", annotation=ID_OR_NAME)  # "id or name": the server instructions say so
 
 
 def choice(name: str, literal: Any, description: str, groups: Mapping[str, Sequence[str]] | None = None) -> Choice:

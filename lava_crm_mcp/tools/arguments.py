@@ -4,6 +4,7 @@ flat body arguments of create/update, with the same names and rules as the CRM's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
@@ -90,8 +91,11 @@ class IdArgs(ToolArgs):
         return getattr(self, "confirm", None)
 
 
-def id_args(name: str, spec: ResourceSpec[Any, Any, Any], *, confirm: bool = False) -> type[IdArgs]:
-    params: dict[str, Any] = {f"{spec.noun}_id": (IdArg, ...)}
+def id_args(
+    name: str, spec: ResourceSpec[Any, Any, Any], *, confirm: bool = False, extra: Mapping[str, Any] | None = None
+) -> type[IdArgs]:
+    """The record's id first (`IdArgs.record_id` reads it), then `extra` arguments, then the confirm token."""
+    params: dict[str, Any] = {f"{spec.noun}_id": (IdArg, ...), **(extra or {})}
     if confirm:
         params["confirm"] = (ConfirmArg, None)
     return create_model(f"{name}Arguments", __base__=IdArgs, **params)

@@ -16,6 +16,7 @@ from lava_crm_mcp.crm import CrmClient, ResourceSpec
 from lava_crm_mcp.crm.filters import RefIs
 from lava_crm_mcp.crm.resources import RESOURCES
 from lava_crm_mcp.tools._shared import next_call
+from lava_crm_mcp.tools.money_guard import Stranded, stranded_text
 from lava_crm_mcp.tools.render import Link, cell
 from lava_crm_mcp.tools.twophase import Previewed
 
@@ -90,6 +91,10 @@ class DeleteResult(Previewed):
     outcome: Literal["preview", "blocked", "deleted", "gone"]
     links: list[Dependents] = Field(default_factory=list[Dependents])
     reason: str | None = None
+    stranded: list[Stranded] = Field(default_factory=list[Stranded])
+    """Unpaid invoices and open deals the delete leaves (or left) linked to no account or contact."""
+    settled: str | None = None
+    """What is done with them, as the call said (moved to another record first, or left unlinked)."""
 
     def model_post_init(self, context: Any, /) -> None:
         self.target = self.target or self.id
@@ -99,11 +104,14 @@ class DeleteResult(Previewed):
         linked = [group for group in self.links if group.total != 0]
         if self.outcome == "gone":
             return f"No {self.kind} {self.id} to delete: it is already gone (or the id is wrong). Nothing changed."
+        money = (
+            f" Unpaid invoices and open deals {self.settled}: {stranded_text(self.stranded)}." if self.settled else ""
+        )
         if self.outcome == "deleted":
-            return f"Deleted {what}." + (f" Left without this link: {impact_text(linked)}." if linked else "")
+            return f"Deleted {what}." + (f" Left without this link: {impact_text(linked)}." if linked else "") + money
         head = f"Nothing deleted yet. {what}: {impact_text(self.links)}."
         if self.outcome == "blocked":
             return f"{head} {self.reason}"
         lose = " Deleting it leaves those without this link." if linked else ""
         note = f"{self.note}\n" if self.note else ""
-        return f"{note}{head}{lose} To delete it, call {self.next_call} within 5 minutes."
+        return f"{note}{head}{lose}{money} To delete it, call {self.next_call} within 5 minutes."

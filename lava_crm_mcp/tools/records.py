@@ -11,12 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, CrmNotFound, ResourceSpec, Stage
+from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, ResourceSpec, Stage
 from lava_crm_mcp.crm.filters import field_value
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.tools._shared import (
     CUSTOMER_TEXT,
-    DESTRUCTIVE,
     READ,
     WRITE,
     ToolFailure,
@@ -24,7 +23,6 @@ from lava_crm_mcp.tools._shared import (
     next_call,
 )
 from lava_crm_mcp.tools.arguments import BodyArgs, IdArgs, body_args, id_args
-from lava_crm_mcp.tools.deletes import DeleteResult, impact
 from lava_crm_mcp.tools.edits import (
     apply_members,
     cleared,
@@ -36,6 +34,7 @@ from lava_crm_mcp.tools.edits import (
     with_list_edits,
 )
 from lava_crm_mcp.tools.lifecycle import before_update
+from lava_crm_mcp.tools.record_deletes import delete_tool
 from lava_crm_mcp.tools.related import RelatedLists, alongside, related_lists
 from lava_crm_mcp.tools.render import Created, RecordResult
 from lava_crm_mcp.tools.searching import search_tool
@@ -227,43 +226,6 @@ def update_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         spec.plural,
         hints={"not_found": f"Find ids with search_{spec.plural}."},
         check=_read_back(spec),
-    )
-
-
-def delete_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
-    name = f"delete_{spec.noun}"
-
-    async def preview(crm: CrmClient, a: IdArgs) -> DeleteResult:
-        try:
-            record = await crm.records(spec.path).get(a.record_id())
-        except CrmNotFound:
-            return DeleteResult(kind=spec.noun, id=a.record_id(), outcome="gone")
-        links = await impact(crm, spec, record.id)
-        name, version = spec.display(record), record.updated_at
-        return DeleteResult(kind=spec.noun, id=record.id, name=name, outcome="preview", links=links, version=version)
-
-    async def delete(crm: CrmClient, a: IdArgs) -> DeleteResult:
-        records, gone = crm.records(spec.path), DeleteResult(kind=spec.noun, id=a.record_id(), outcome="gone")
-        try:  # idempotent: deleting what is gone changes nothing, and says so
-            record = await records.get(a.record_id())
-            links = await impact(crm, spec, record.id)  # read first: afterwards the CRM has cleared the links
-            await records.delete(record.id)
-        except CrmNotFound:
-            return gone
-        return DeleteResult(kind=spec.noun, id=record.id, name=spec.display(record), outcome="deleted", links=links)
-
-    return ToolSpec(
-        name,
-        f"Delete {spec.noun}",
-        f"Delete {spec.article}: the first call previews what links to it and gives the confirm token.",
-        id_args(name, spec, confirm=True),
-        DeleteResult,
-        delete,
-        DESTRUCTIVE,
-        spec.plural,
-        hints={"not_found": f"Find ids with search_{spec.plural}."},
-        preview=preview,
-        check=_read_back(spec, " (not found means it was deleted)"),
     )
 
 

@@ -235,7 +235,8 @@ def linked(result: dict[str, Any], kind: str) -> int:
 async def test_a_preview_that_no_longer_holds_is_refused_with_the_fresh_preview_and_a_new_token(client: Client) -> None:
     account = (await resolve(client, {"id": ENGINES}))["id"]
     first = ok(await client.call_tool("delete_account", {"account_id": account}))
-    ok(await client.call_tool("create_deal", {"name": "Zq third deal", "account": account}))
+    ada = (await resolve(client, {"id": IdOf("contacts", "Ada Lovelace")}))["id"]  # linked to her: no money stranded
+    ok(await client.call_tool("create_deal", {"name": "Zq third deal", "account": account, "contacts": [ada]}))
 
     stale = ok(await client.call_tool("delete_account", {"account_id": account, "confirm": first["confirm"]}))
     still_there = await exists(client, "delete_account", {"account_id": account})
