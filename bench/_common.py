@@ -144,3 +144,38 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every live process below it (uvicorn's workers, say)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += parents.get(current, [])
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` and its live descendants."""
+    total = 0.0
+    for member in descendants(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(member)
+    return total
+
+
+def tree_rss_mib(pid: int) -> float:
+    """VmRSS of `pid` and its live descendants, in MiB."""
+    total = 0.0
+    for member in descendants(pid):
+        with contextlib.suppress(OSError, RuntimeError):
+            total += rss_mib(member)
+    return total

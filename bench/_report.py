@@ -1,193 +1,235 @@
-"""What bench/compare.py measured, and its one table: medians over rounds and medians of per-round ratios."""
+"""What bench/compare.py measured, and its tables: medians over rounds and medians of per-round ratios."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from _common import percentile
+from _questions import QUESTIONS, Answers
 from _rpc import Phase
 from tokens import compact, encoding, model_view
 
-KINDS = ("get", "search")
-PerRound = dict[int, float]
-HIGHER, LOWER = "higher", "lower"  # which way is better for ours
+Key = tuple[str, str]  # (server, metric)
+HIGHER, LOWER = "≥", "≤"
+FAST = "40 ms"
 
 
 @dataclass
 class Figures:
-    names: list[str]
     plan: Any
     load_start: tuple[float, float, float]
     cpus: int
-    series: dict[tuple[str, str], PerRound] = field(default_factory=lambda: defaultdict(dict))
-    upstream: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    series: dict[Key, dict[int, float]] = field(default_factory=lambda: defaultdict(dict))
+    upstream: dict[Key, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     first_errors: dict[str, str] = field(default_factory=dict)
     stateless: list[str] = field(default_factory=list)  # checked: calls without a session, JSON answers, no session id
     rows: dict[str, int] = field(default_factory=dict)
     rss: dict[str, list[tuple[int, float]]] = field(default_factory=lambda: defaultdict(list))
-    tokens: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    tokens: dict[str, tuple[int, int]] = field(default_factory=dict)
+    cold: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    answers: Answers | None = None
+    notes: list[str] = field(default_factory=list)
     complete: bool = False
     failure: str | None = None
     load_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
     elapsed: float = 0.0
-    tools: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def stdio(self, name: str, kind: str, round_number: int, raw: float, p50: float, p95: float) -> None:
         for metric, value in (("raw", raw), ("added p50", p50 - raw), ("added p95", p95 - raw)):
             self.series[(name, f"stdio {kind} {metric}")][round_number] = value
 
-    def http(self, name: str, kind: str, round_number: int, phase: Phase, gets: int, cpu: tuple[float, float]) -> None:
-        """One HTTP phase: its latencies, the GETs the sandbox saw, CPU seconds of the server and of the client."""
+    def http(self, name: str, phase_name: str, round_number: int, phase: Phase, gets: int, cpu: float) -> None:
+        """One load phase: its latencies, the upstream GETs it caused, the server's CPU seconds."""
         lat = phase.latencies or [float("nan")]
+        p50, p95 = statistics.median(lat), percentile(lat, 0.95)
         for metric, value in (
             ("calls/s", phase.calls_per_s),
-            ("p50", statistics.median(lat)),
-            ("p95", percentile(lat, 0.95)),
-            ("server CPU", cpu[0] * 1000 / max(phase.calls, 1)),
-            ("client CPU", cpu[1] * 100 / phase.elapsed if phase.elapsed else float("nan")),
+            ("p50", p50),
+            ("p95", p95),
+            ("p95/p50", p95 / p50 if p50 else float("nan")),
+            ("CPU", cpu * 1000 / max(phase.calls, 1)),
         ):
-            self.series[(name, f"HTTP {kind} {metric}")][round_number] = value
+            self.series[(name, f"{phase_name} {metric}")][round_number] = value
         self.failed(name, phase)
-        counts = self.upstream[(name, kind)]
+        counts = self.upstream[(name, phase_name)]
         counts[0] += gets
         counts[1] += phase.calls
 
     def failed(self, name: str, phase: Phase) -> None:
-        """Count a phase's failed calls, and keep the first failure's answer."""
         self.errors[name] += phase.errors
         if phase.first_error and name not in self.first_errors:
             self.first_errors[name] = phase.first_error
 
-    def rss_after(self, name: str, calls: int, mib: float) -> None:
-        self.rss[name].append((calls, mib))
-
-    def catalog(self, name: str, tools: list[dict[str, Any]], pair: tuple[str, str]) -> None:
-        enc = encoding()
+    def catalog(self, name: str, tools: list[dict[str, Any]]) -> None:
         visible = [model_view(tool) for tool in tools]
-        both = [view for view in visible if view["name"] in pair]
-        self.tokens[name] = (len(tools), len(enc.encode(compact({"tools": visible}))), len(enc.encode(compact(both))))
+        self.tokens[name] = (len(tools), len(encoding().encode(compact({"tools": visible}))))
+
+    def value(self, key: Key) -> float | None:
+        rounds = self.series.get(key, {})
+        return statistics.median(rounds.values()) if rounds else None
+
+    def ratio(self, ours: Key, peer: Key) -> float | None:
+        mine, theirs = self.series.get(ours, {}), self.series.get(peer, {})
+        found = [mine[n] / theirs[n] for n in mine.keys() & theirs.keys() if theirs[n] and theirs[n] == theirs[n]]
+        return statistics.median(found) if found else None
+
+    def per_call(self, name: str, phase_name: str) -> float | None:
+        gets, calls = self.upstream.get((name, phase_name), (0, 0))
+        return gets / calls if calls else None
+
+    def rss_growth(self, name: str) -> float | None:
+        points = self.rss.get(name, [])
+        return (points[-1][1] / points[0][1] - 1) * 100 if len(points) > 1 else None
 
     def short_of_rss_calls(self) -> bool:
         return any(len(points) < 2 or points[-1][0] < self.plan.rss_calls for points in self.rss.values())
 
-    def finish(self, load_end: tuple[float, float, float], elapsed: float, tools: dict[str, tuple[str, str]]) -> None:
-        self.load_end, self.elapsed, self.tools = load_end, elapsed, tools
 
-
-def _num(value: float | None) -> str:
+def num(value: float | None) -> str:
     if value is None or value != value:
         return "-"
-    if float(value).is_integer():
+    if float(value).is_integer() and abs(value) >= 10:
         return f"{value:,.0f}"
     digits = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
     return f"{value:,.{digits}f}"
 
 
-def _ratio(ours: float | None, peer: float | None) -> float | None:
-    if ours is None or peer is None or peer <= 0 or ours != ours or peer != peer:
-        return None
-    return ours / peer
+def verdict(value: float | None, sign: str, bound: float) -> str:
+    if value is None or value != value:
+        return f"{sign} {bound:g} -"
+    met = value >= bound if sign == HIGHER else value <= bound
+    return f"{sign} {bound:g} {'ok' if met else 'MISS'}"
 
 
-@dataclass(frozen=True)
-class Row:
-    label: str
-    value: Callable[[str], float | None]  # per server: the figure shown
-    ratio: Callable[[str], float | None] | None = None  # per peer: ours/peer (median of per-round ratios)
-    target: tuple[float | None, float | None, str] | None = None  # vs minimal, vs fastmcp, better
-
-
-def _rows(f: Figures) -> list[Row]:
-    def over_rounds(metric: str) -> tuple[Callable[[str], float | None], Callable[[str], float | None]]:
-        def value(name: str) -> float | None:
-            rounds = f.series.get((name, metric), {})
-            return statistics.median(rounds.values()) if rounds else None
-
-        def ratio(peer: str) -> float | None:
-            ours, theirs = f.series.get(("ours", metric), {}), f.series.get((peer, metric), {})
-            ratios = [r for n in ours.keys() & theirs.keys() if (r := _ratio(ours[n], theirs[n])) is not None]
-            return statistics.median(ratios) if ratios else None
-
-        return value, ratio
-
-    def plain(value: Callable[[str], float | None]) -> tuple[Callable[[str], float | None], Callable[[str], Any]]:
-        return value, lambda peer: _ratio(value("ours"), value(peer))
-
-    def rss(index: int) -> Callable[[str], float | None]:
-        return lambda name: f.rss[name][index][1] if len(f.rss[name]) > index else None
-
-    def growth(name: str) -> float | None:
-        first, last = rss(0)(name), rss(1)(name)
-        return None if first is None or last is None else (last / first - 1) * 100
-
-    def per_call(kind: str) -> Callable[[str], float | None]:
-        return lambda name: (lambda c: c[0] / c[1] if c[1] else None)(f.upstream[(name, kind)])
-
-    rows: list[Row] = []
-    for kind in KINDS:
-        rows.append(Row(f"stdio {kind}: raw GET p50 ms", over_rounds(f"stdio {kind} raw")[0]))
-        for pct in ("p50", "p95"):
-            target = (1.10, None, LOWER) if pct == "p50" else None
-            rows.append(Row(f"stdio {kind}: added {pct} ms", *over_rounds(f"stdio {kind} added {pct}"), target))
-    for kind in KINDS:
-        rows.append(Row(f"HTTP {kind}: calls/s", *over_rounds(f"HTTP {kind} calls/s"), (1.0, 1.1, HIGHER)))
-        rows += [Row(f"HTTP {kind}: {pct} ms", *over_rounds(f"HTTP {kind} {pct}")) for pct in ("p50", "p95")]
-        rows.append(Row(f"HTTP {kind}: server CPU ms/call", *over_rounds(f"HTTP {kind} server CPU")))
-        rows.append(Row(f"HTTP {kind}: load-generator CPU %", over_rounds(f"HTTP {kind} client CPU")[0]))
-    rows += [
-        Row("HTTP failed calls (all phases)", lambda name: float(f.errors[name])),
-        Row("upstream GETs per get call", per_call("get")),
-        Row("upstream GETs per search call", per_call("search")),
-        Row("rows per search call", lambda name: f.rows.get(name)),
-        Row("RSS after 100 calls MiB", *plain(rss(0))),
-        Row("RSS at end MiB (calls below)", *plain(rss(1))),
-        Row("calls served at end", lambda name: float(f.rss[name][1][0]) if len(f.rss[name]) > 1 else None),
-        Row("RSS growth %", growth, None, (None, None, "≤ 10 %")),
-        Row("tools in catalog", *plain(lambda name: _token(f, name, 0))),
-        Row("catalog tokens (o200k)", *plain(lambda name: _token(f, name, 1))),
-        Row("tokens of the 2 compared tools", *plain(lambda name: _token(f, name, 2))),
+def table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> list[str]:
+    rows = [list(header), *map(list, lines)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return [
+        "  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))]).rstrip()
+        for row in rows
     ]
-    return rows
 
 
-def _token(f: Figures, name: str, index: int) -> float | None:
-    return float(f.tokens[name][index]) if name in f.tokens else None
+def _remote(f: Figures) -> list[str]:
+    lines: list[list[str]] = []
+    for clients in (8, 32):
+        phase = f"get@{clients}"
+        for metric, label, target in (
+            ("calls/s", "calls/s", (HIGHER, 1.0)),
+            ("p50", "p50 ms", None),
+            ("p95", "p95 ms", None),
+            ("p95/p50", "p95 / p50", None),
+            ("CPU", "server CPU ms/call", (LOWER, 1.05)),
+        ):
+            ours, floor = ("ours@40", f"{phase} {metric}"), ("floor@40", f"{phase} {metric}")
+            ratio = f.ratio(ours, floor)
+            aim = verdict(ratio, *target) if target else ""
+            if metric == "p95/p50":
+                aim = f"ours {verdict(f.value(ours), LOWER, 1.25)}"
+            lines.append([f"{clients} clients: {label}", num(f.value(ours)), num(f.value(floor)), num(ratio), aim])
+    workers = f.ratio(("ours 2 workers@40", "get@32 calls/s"), ("ours@40", "get@32 calls/s"))
+    lines.append(["32 clients, 2 workers: calls/s", num(f.value(("ours 2 workers@40", "get@32 calls/s"))), "", "", ""])
+    lines.append(["  2 workers / 1 worker", num(workers), "", "", verdict(workers, HIGHER, 1.5)])
+    lines.append(
+        ["upstream GETs per call", num(f.per_call("ours@40", "get@8")), num(f.per_call("floor@40", "get@8")), "", ""]
+    )
+    proxy = f.value(("proxy", "CPU %"))
+    lines.append(["latency proxy CPU, % of a core", num(proxy), "", "", ""])
+    header = ["get_contact, HTTP, behind the 40 ms upstream", "ours", "floor", "ours/floor", "target"]
+    return table(header, lines)
 
 
-def _verdict(ratio: float | None, bound: float | None, better: str) -> str:
-    if ratio is None or bound is None:
-        return ""
-    met = ratio >= bound if better == HIGHER else ratio <= bound
-    return " ok" if met else " MISS"
+def _direct(f: Figures) -> list[str]:
+    names = [
+        n
+        for n in ("ours", "minimal", "fastmcp")
+        if (n, "search@8 calls/s") in f.series or (n, "stdio get raw") in f.series
+    ]
+    peers = [n for n in names if n != "ours"]
+    rows: list[tuple[str, str, tuple[str, float] | None]] = []
+    for kind in ("get", "search"):
+        rows += [
+            (f"stdio {kind}: raw GET p50 ms", f"stdio {kind} raw", None),
+            (f"stdio {kind}: added p50 ms", f"stdio {kind} added p50", (LOWER, 1.1) if kind == "search" else None),
+            (f"stdio {kind}: added p95 ms", f"stdio {kind} added p95", None),
+        ]
+    rows += [
+        ("HTTP search@8: calls/s", "search@8 calls/s", (HIGHER, 1.0)),
+        ("HTTP search@8: p50 ms", "search@8 p50", None),
+        ("HTTP search@8: p95 ms", "search@8 p95", None),
+        ("HTTP search@8: server CPU ms/call", "search@8 CPU", None),
+    ]
+    lines = []
+    for label, metric, target in rows:
+        ratios = [f.ratio(("ours", metric), (peer, metric)) for peer in peers]
+        aim = verdict(ratios[0], *target) + " vs minimal" if target and ratios else ""
+        lines.append([label, *(num(f.value((n, metric))) for n in names), *map(num, ratios), aim])
+    lines.append(["rows per search call", *(num(f.rows.get(n)) for n in names), *("" for _ in peers), ""])
+    header = ["direct (0 ms replay)", *names, *(f"ours/{p}" for p in peers), "target"]
+    return table(header, lines)
 
 
-def _cells(f: Figures, row: Row) -> list[str]:
-    peers = [name for name in f.names if name != "ours"]
-    cells = [_num(row.value(name)) for name in f.names]
-    for index, peer in enumerate(peers):
-        ratio = row.ratio(peer) if row.ratio else None
-        bound = row.target[index] if row.target and index < 2 else None
-        cells.append("" if ratio is None else _num(ratio) + _verdict(ratio, bound, row.target[2] if row.target else ""))
-    if row.target is None:
-        cells.append("")
-    elif row.target[2] in (HIGHER, LOWER):
-        sign = "≥" if row.target[2] == HIGHER else "≤"
-        cells.append(" ".join(f"{sign}{b} vs {p}" for b, p in zip(row.target[:2], peers, strict=False) if b))
-    else:
-        growth = row.value("ours")
-        cells.append(row.target[2] + ("" if growth is None else " ok" if growth <= 10 else " MISS"))
-    return cells
+def _questions(f: Figures) -> list[str]:
+    answers = f.answers
+    if answers is None:
+        return ["per answered question: not measured"]
+    lines = []
+    names = sorted({name for _, name in answers.latencies}, key=("ours@40", "minimal@40", "fastmcp@40").index)
+    for question in QUESTIONS:
+        ours_ms, ours_tokens = answers.median(question, "ours@40"), answers.tokens.get((question, "ours@40"))
+        for name in names:
+            ms, tokens = answers.median(question, name), answers.tokens.get((question, name))
+            faster = ms / ours_ms if ms and ours_ms and name != "ours@40" else None
+            share = ours_tokens / tokens if tokens and ours_tokens and name != "ours@40" else None
+            aim = ""
+            if name == "fastmcp@40":
+                aim = f"speed {verdict(faster, HIGHER, 2.5)}; tokens {verdict(share, LOWER, 0.4)}"
+            calls = answers.calls.get((question, name))
+            lines.append(
+                [question, name.removesuffix("@40"), num(calls), num(ms), num(tokens), num(faster), num(share), aim]
+            )
+    header = [
+        "question (40 ms upstream)",
+        "server",
+        "calls",
+        "summed ms",
+        "text tokens",
+        "x slower than ours",
+        "ours/its tokens",
+        "target vs fastmcp",
+    ]
+    return table(header, lines)
+
+
+def _footprint(f: Figures) -> list[str]:
+    names = list(f.rss)
+    lines = [
+        ["RSS after 100 calls MiB", *(num(f.rss[n][0][1]) for n in names)],
+        ["RSS at end MiB", *(num(f.rss[n][-1][1]) for n in names)],
+        ["calls served at end", *(num(float(f.rss[n][-1][0])) for n in names)],
+        ["RSS growth % (target ours ≤ 10)", *(num(f.rss_growth(n)) for n in names)],
+    ]
+    out = table(["memory (HTTP process)", *names], lines)
+    ours, minimal = f.cold.get("ours", []), f.cold.get("minimal", [])
+    if ours and minimal:
+        ratio = statistics.median(a / b for a, b in zip(ours, minimal, strict=False))
+        out.append(
+            f"cold start, spawn to tools/list answered (stdio): ours {num(statistics.median(ours))} ms, minimal "
+            f"{num(statistics.median(minimal))} ms, median ratio {num(ratio)} (target {verdict(ratio, LOWER, 1.1)})"
+        )
+    out.append("catalog: " + "; ".join(f"{n} {t:,} tools, {k:,} tokens" for n, (t, k) in f.tokens.items()))
+    return out
 
 
 def _versions() -> str:
     found = []
-    for package in ("lava-crm-mcp", "mcp", "fastmcp", "uvicorn", "uvloop", "httptools"):
+    for package in ("lava-crm-mcp", "mcp", "fastmcp", "uvicorn", "uvloop", "httptools", "httpx"):
         try:
             found.append(f"{package} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
@@ -196,36 +238,31 @@ def _versions() -> str:
 
 
 def render(f: Figures) -> str:
-    peers = [name for name in f.names if name != "ours"]
-    header = ["metric", *f.names, *(f"ours/{peer}" for peer in peers), "target (ours)"]
-    table = [header] + [[row.label, *_cells(f, row)] for row in _rows(f)]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    p = f.plan
     lines = [
         f"bench/compare.py: {_versions()}",
-        *(f"  {label}: get={get} search={search}" for label, (get, search) in f.tools.items()),
-        f"  {f.cpus} CPUs; load average {_load(f.load_start)} at start, {_load(f.load_end)} at end; "
-        f"elapsed {f.elapsed:.0f} s; {f.plan.rounds} round(s): stdio {f.plan.stdio_pairs} call/GET pairs per tool, "
-        f"HTTP {f.plan.phase_seconds:g} s per tool at 8 clients; RSS target {f.plan.rss_calls:,} calls",
+        f"  {f.cpus} CPUs; load average {_load(f.load_start)} at start, {_load(f.load_end)} at end; elapsed "
+        f"{f.elapsed:.0f} s; {p.rounds} round(s) in alternating order, {p.phase_seconds:g} s per load phase; "
+        f"upstream: the sandbox replayed on loopback, 0 ms or {FAST} added per request",
+        *(f"  {note}" for note in f.notes),
     ]
     if f.stateless:
         lines.append(f"  stateless JSON checked (no session, no session id, JSON answers): {', '.join(f.stateless)}")
-    if "fastmcp" not in f.names:
-        lines.append("  fastmcp is not installed (pip install -e '.[bench]'): ours vs minimal only")
     if not f.complete:
         lines.append("  INCOMPLETE: the deadline or a failure cut the run short; '-' marks what was not measured")
     if f.failure:
         lines.append(f"  failure: {f.failure}")
     lines += [f"  first failed call of {name}: {error}" for name, error in f.first_errors.items()]
     if f.short_of_rss_calls():
-        lines.append(f"  the RSS top-up stopped short of {f.plan.rss_calls:,} calls: see 'calls served at end'")
-    lines.append("")
-    for line in table:
-        cells = [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
-        lines.append("  ".join([line[0].ljust(widths[0]), *cells]).rstrip())
+        lines.append(f"  RSS: fewer than {p.rss_calls:,} calls were served: see 'calls served at end'")
+    for part in (_remote(f), _direct(f), _questions(f), _footprint(f)):
+        lines += ["", *part]
     lines += [
         "",
-        "stdio added pXX = pXX of the tool call (SDK client, incl. its output-schema check) - median raw GET, same "
-        "round; ratios are medians of per-round ratios; RSS of the HTTP process (VmRSS).",
+        "floor = the same-work floor: the SDK's low-level Server making the same upstream reads as our get_contact, "
+        "side by side, and returning their JSON. Ratios are medians of per-round ratios; CPU from /proc "
+        "(user+system of the server's process tree) over the phase, divided by the calls; stdio added pXX = pXX of "
+        "the tool call minus the median raw GET of the same round.",
     ]
     return "\n".join(lines) + "\n"
 

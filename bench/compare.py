@@ -1,249 +1,203 @@
-"""Our server side by side with a minimal SDK server and FastMCP.from_openapi, on one throwaway sandbox.
+"""Our server side by side with a same-work floor, a minimal SDK server and FastMCP.from_openapi, fairly.
 
-    python bench/compare.py [--quick] [--rounds N] [--deadline S] [--minimal-peer PATH] [--profile-ours FILE]
+    python bench/compare.py [--quick] [--rounds N] [--phase S] [--deadline S] [--profile-ours FILE]
 
-Starts `lava-crm-mcp sandbox` (demo data, temp db) on 127.0.0.1 and, against it, three servers, each once over
-stdio and once over stateless JSON HTTP: ours (`lava-crm-mcp`), bench/peers/minimal_server.py and
-bench/peers/fastmcp_server.py (left out when fastmcp is not installed: `pip install -e ".[bench]"`). For each:
-  stdio   latency a tool call adds over the raw GET it stands for (get by id, a 20-row search), SDK client,
-          the raw GET (httpx, straight to the sandbox) measured interleaved with the calls;
-  HTTP    calls/s and p50/p95 at 8 concurrent clients (bench/_rpc.py: raw tools/call POSTs, unique ids);
-  RSS     of the HTTP process after 100 and after 10,000 calls; upstream GETs per call (the sandbox's log);
-  tokens  of the model-visible catalog (o200k of name+description+inputSchema, offline as bench/tokens.py).
-Rounds alternate the servers' order; the table gives medians over rounds and the median of per-round ratios.
-Bounded: a hard deadline (default 170 s, 55 s with --quick); every child is stopped at the end. Loopback only.
+Starts `lava-crm-mcp sandbox` (demo data, temp db) and, in front of it, a replaying proxy (bench/_latency.py) with two
+loopback ports: one answers at once ("direct"), one after 40 ms, like a remote CRM ("remote"). The CRM's own CPU stays
+out of every figure: after a first read, each answer is replayed from memory. Against them run, as stateless JSON HTTP
+servers (and, direct, over stdio too): ours (`lava-crm-mcp`), bench/peers/minimal_server.py (the minimal peer and the
+same-work floor: the same upstream reads as our get_contact, side by side) and bench/peers/fastmcp_server.py (when
+fastmcp is installed: `pip install -e ".[bench]"`). Measured:
+  remote  get_contact at 8 and 32 clients: ours vs the floor, calls/s, p50/p95, server CPU per call (/proc);
+          ours with `--workers 2` at 32 clients;
+  direct  stdio latency a call adds over the raw GET (get, 20-row search); HTTP 20-row search at 8 clients;
+  per answered question (remote): calls, summed latency and text tokens of three everyday questions (_questions.py);
+  memory  RSS of the remote HTTP servers after 100 calls and at the end (10,000 calls or more); cold start (stdio).
+Rounds alternate the servers' order; the tables give medians over rounds and the medians of per-round ratios.
+Bounded: a hard deadline (default 175 s; 60 s with --quick); every child is stopped at the end. Loopback only.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import _common as common
 import anyio
 import httpx
+from _questions import answer_all, minimal_call, openapi_call, subjects
 from _report import Figures, render
-from _rpc import Connection, Request, list_tools, load
-from mcp import Client, StdioServerParameters, stdio_client
+from _rpc import load
+from _servers import (
+    BENCH,
+    EXE,
+    MINIMAL,
+    Bench,
+    Plan,
+    Server,
+    hold_stdio,
+    preflight,
+    servers,
+    start,
+    stdio_round,
+    until_ready,
+)
+from cold_start import one_start
 
 from lava_crm_mcp.sandbox import SANDBOX_TOKEN
 
-BENCH = Path(__file__).resolve().parent
-EXE = Path(sys.executable).parent / "lava-crm-mcp"
-KINDS = ("get", "search")
-RAW_SEARCH = "/api/contacts/?search="
-START_SECONDS = 60
-SEARCH_ALL: Request = ("search_contacts", {"query": ""})
+REMOTE_MS = 40
 
 
-@dataclass(frozen=True)
-class Plan:
-    rounds: int
-    phase_seconds: float
-    stdio_pairs: int
-    rss_calls: int
-    deadline: float
+async def gets(raw: httpx.AsyncClient) -> dict[str, int]:
+    return (await raw.get("/_bench/gets")).json()
 
 
-@dataclass
-class Peer:
-    """One server under test: how to start it, and its two equivalent tools."""
-
-    name: str
-    command: list[str]
-    get_tool: str
-    id_argument: str
-    search: Request
-    url: str = ""
-    http: Any = None  # subprocess.Popen of the HTTP server
-    stdio: Client | None = None
-    calls: int = 0  # tools/call sent to the HTTP process so far
-    ids: list[str] = field(default_factory=list)
-
-    def request(self, kind: str, number: int) -> Request:
-        if kind == "get":
-            return self.get_tool, {self.id_argument: self.ids[number % len(self.ids)]}
-        return self.search
-
-
-def peers(minimal: Path) -> list[Peer]:
-    found = [
-        Peer("ours", [str(EXE)], "get_contact", "contact_id", ("search_contacts", {"limit": 20})),
-        Peer("minimal", [sys.executable, str(minimal)], "get_contact", "contact_id", SEARCH_ALL),
-    ]
-    if importlib.util.find_spec("fastmcp") is not None:
-        found.append(Peer("fastmcp", [sys.executable, str(BENCH / "peers" / "fastmcp_server.py")], "", "id", ("", {})))
-    return found
-
-
-def openapi_tools(peer: Peer, tools: list[dict[str, Any]], spec: dict[str, Any]) -> None:
-    """fastmcp names its tools from each operation's summary: find the two that match our tools' GETs."""
-    summaries = {path: spec["paths"][path]["get"]["summary"] for path in ("/api/contacts/{id}/", "/api/contacts/")}
-    named = {tool["description"].split("\n")[0]: tool["name"] for tool in tools}
-    peer.get_tool = named[summaries["/api/contacts/{id}/"]]
-    peer.search = (named[summaries["/api/contacts/"]], {})
-
-
-async def preflight(peer: Peer, figures: Figures, spec: dict[str, Any]) -> None:
-    """Catalog tokens; the calls work without a session and answer JSON, with no session id; rows per search."""
-    tools = await list_tools(peer.url)
-    if peer.name == "fastmcp":
-        openapi_tools(peer, tools, spec)
-    figures.catalog(peer.name, tools, (peer.get_tool, peer.search[0]))
-    connection = Connection(peer.url)
-    init = await connection.rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {}})
-    replies = [await connection.rpc("tools/call", {"name": n, "arguments": a}) for n, a in peer_calls(peer)]
-    await connection.close()
-    peer.calls += len(replies)
-    stateless = all(
-        reply.ok() and reply.headers.get("content-type", "").startswith("application/json") for reply in replies
-    ) and not any("mcp-session-id" in reply.headers for reply in (init, *replies))
-    if not stateless:
-        raise RuntimeError(f"{peer.name} is not stateless JSON: {init.headers} {replies[0].body[:300]!r}")
-    figures.stateless.append(peer.name)
-    structured = replies[-1].json()["result"].get("structuredContent") or {}
-    figures.rows[peer.name] = max((len(v) for v in structured.values() if isinstance(v, list)), default=0)
-
-
-def peer_calls(peer: Peer) -> list[Request]:
-    return [peer.request("get", 0), peer.request("search", 0)]
-
-
-async def stdio_round(peer: Peer, raw: httpx.AsyncClient, pairs: int) -> dict[str, tuple[float, float, float]]:
-    """Per kind: median raw GET, and the tool call's p50 and p95 (ms); raw GETs and calls alternate."""
-    assert peer.stdio is not None
-    out: dict[str, tuple[float, float, float]] = {}
-    for kind in KINDS:
-        raws: list[float] = []
-        calls: list[float] = []
-        for number in range(pairs):
-            url = f"/api/contacts/{peer.ids[number % len(peer.ids)]}/" if kind == "get" else RAW_SEARCH
-            name, arguments = peer.request(kind, number)
-            for step in (0, 1) if number % 2 else (1, 0):
-                started = time.perf_counter()
-                if step == 0:
-                    (await raw.get(url)).raise_for_status()
-                else:
-                    result = await peer.stdio.call_tool(name, arguments)
-                    assert not result.is_error, result.content
-                (raws if step == 0 else calls).append((time.perf_counter() - started) * 1000)
-        out[kind] = (common.median(raws), common.median(calls), common.percentile(calls, 0.95))
-    return out
-
-
-def mix(peer: Peer) -> Callable[[int], Request]:
-    """Get and search calls, alternating."""
-    return lambda number: peer.request(KINDS[number % 2], number // 2)
-
-
-async def rounds(
-    plan: Plan, group: list[Peer], figures: Figures, raw: httpx.AsyncClient, log: common.UpstreamLog
+async def phase(
+    bench: Bench, server: Server, role: str, clients: int, round_number: int, raw: httpx.AsyncClient
 ) -> None:
-    for round_number in range(plan.rounds):
-        shift = round_number % len(group)
-        order = group[shift:] + group[:shift]
-        for peer in order:
-            for kind, (raw_p50, p50, p95) in (await stdio_round(peer, raw, plan.stdio_pairs)).items():
-                figures.stdio(peer.name, kind, round_number, raw_p50, p50, p95)
-        for peer in order:
-            for kind in KINDS if round_number % 2 == 0 else KINDS[::-1]:
-                log.new_gets()
-                server, client = common.cpu_seconds(peer.http.pid), time.process_time()
-                phase = await load(peer.url, lambda n, p=peer, k=kind: p.request(k, n), seconds=plan.phase_seconds)
-                cpu = (common.cpu_seconds(peer.http.pid) - server, time.process_time() - client)
-                peer.calls += phase.calls
-                figures.http(peer.name, kind, round_number, phase, log.new_gets(), cpu)
+    """One load phase: `clients` connections calling the role's tool for plan.phase_seconds (the floor's calls are
+    filed under "floor@40")."""
+    port = "remote" if server.remote else "direct"
+    before, server_cpu = await gets(raw), common.tree_cpu_seconds(server.http.pid)
+    proxy_cpu, started = common.cpu_seconds(bench.proxy.pid), time.perf_counter()
+    done = await load(
+        server.url, lambda n: bench.request(server, role, n), workers=clients, seconds=bench.plan.phase_seconds
+    )
+    cpu = common.tree_cpu_seconds(server.http.pid) - server_cpu
+    after = await gets(raw)
+    server.calls += done.calls
+    name = f"{'get' if role != 'search' else 'search'}@{clients}"
+    upstream = after.get(bench.env[f"PORT_{port}"], 0) - before.get(bench.env[f"PORT_{port}"], 0)
+    label = "floor@40" if role == "floor" else server.name
+    bench.figures.http(label, name, round_number, done, upstream, cpu)
+    if server.remote and clients == 32:
+        spent = (common.cpu_seconds(bench.proxy.pid) - proxy_cpu) / (time.perf_counter() - started) * 100
+        bench.figures.series[("proxy", "CPU %")][round_number] = spent
 
 
-async def memory(plan: Plan, group: list[Peer], figures: Figures, until: float) -> None:
-    """Bring every HTTP server to `plan.rss_calls` calls (all at once: RSS is not a timing), then read its RSS."""
-
-    async def top_up(peer: Peer) -> None:
-        remaining = max(0, plan.rss_calls - peer.calls)
-        phase = await load(peer.url, mix(peer), count=remaining, seconds=max(1.0, until - time.monotonic()))
-        peer.calls += phase.calls
-        figures.failed(peer.name, phase)
-
-    async with anyio.create_task_group() as tasks:
-        for peer in group:
-            tasks.start_soon(top_up, peer)
-    for peer in group:
-        figures.rss_after(peer.name, peer.calls, common.rss_mib(peer.http.pid))
-
-
-async def hold_stdio(peer: Peer, env: dict[str, str], log: Path, ready: anyio.Event, done: anyio.Event) -> None:
-    params = StdioServerParameters(command=peer.command[0], args=[*peer.command[1:], "stdio"], env=env)
-    with log.open("a") as errlog:
-        async with Client(stdio_client(params, errlog=errlog), read_timeout_seconds=30, cache=None) as client:
-            peer.stdio = client
-            ready.set()
-            await done.wait()
-        peer.stdio = None
+async def rounds(bench: Bench, raw: httpx.AsyncClient) -> None:
+    s = bench.servers
+    remote = [(s["ours@40"], "get"), (s["minimal@40"], "floor")]
+    direct = [s[name] for name in ("ours", "minimal", "fastmcp") if name in s]
+    for round_number in range(bench.plan.rounds):
+        turn = round_number % 2
+        for server in direct[turn:] + direct[:turn]:
+            for kind, (raw_p50, p50, p95) in (await stdio_round(bench, server, raw)).items():
+                bench.figures.stdio(server.name, kind, round_number, raw_p50, p50, p95)
+        for server in direct[turn:] + direct[:turn]:
+            if server.name != "fastmcp":  # its search is measured over stdio; the HTTP target is vs minimal
+                await phase(bench, server, "search", 8, round_number, raw)
+        for clients in (8, 32) if turn == 0 else (32, 8):
+            for server, role in remote[turn:] + remote[:turn]:
+                await phase(bench, server, role, clients, round_number, raw)
+        if "ours 2 workers@40" in s:
+            await phase(bench, s["ours 2 workers@40"], "get", 32, round_number, raw)
 
 
-async def until_ready(peer: Peer, log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while True:
+async def questions(bench: Bench) -> None:
+    s = bench.servers
+    async with httpx.AsyncClient(
+        base_url=bench.direct_url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+    ) as raw:
+        rows = [(await raw.get(f"/api/{r}/?limit=200")).json()["results"] for r in ("opportunities", "tasks", "cases")]
+    about = subjects(*rows)
+    asked: dict[str, Any] = {
+        "ours@40": (s["ours@40"].url, about.ours),
+        "minimal@40": (s["minimal@40"].url, lambda q: [minimal_call(step) for step in about.steps(q)]),
+    }
+    if "fastmcp@40" in s:
+        call = openapi_call(bench.spec, s["fastmcp@40"].named)
+        asked["fastmcp@40"] = (s["fastmcp@40"].url, lambda q: [call(step) for step in about.steps(q)])
+    bench.figures.answers = await answer_all(asked, bench.plan.reps)
+
+
+async def memory(bench: Bench, until: float) -> None:
+    """Bring our remote server to `plan.rss_calls` calls (get_contact at 32 clients, within the deadline), then read
+    the RSS of ours and of the minimal/floor process (at the calls it served)."""
+    ours = bench.servers["ours@40"]
+    remaining = max(0, bench.plan.rss_calls - ours.calls)
+    seconds = max(1.0, until - time.monotonic())
+    done = await load(ours.url, lambda n: bench.request(ours, "get", n), workers=32, count=remaining, seconds=seconds)
+    ours.calls += done.calls
+    bench.figures.failed(ours.name, done)
+    for server in (ours, bench.servers["minimal@40"]):
+        bench.figures.rss[server.name].append((server.calls, common.rss_mib(server.http.pid)))
+
+
+def cold(bench: Bench) -> None:
+    base = {key: value for key, value in os.environ.items() if not key.startswith("LAVA_")}
+    crm = {"LAVA_CRM_BASE_URL": "http://127.0.0.1:9", "LAVA_CRM_TOKEN": "bench-token-never-sent"}
+    runs = [("ours", [str(EXE), "stdio"]), ("minimal", [sys.executable, str(MINIMAL), "stdio"])]
+    for pair in range(bench.plan.cold_pairs):
+        for name, command in runs if pair % 2 == 0 else runs[::-1]:
+            bench.figures.cold[name].append(one_start(command, {**base, **crm})[1] * 1000)
+
+
+async def warm(bench: Bench) -> None:
+    """Every server ready, checked, and past its first calls (lazy imports, first connections, caches filled)."""
+    for server in list(bench.servers.values()):
         try:
-            if (await Connection(peer.url).rpc("tools/list", {})).status == 200:
-                return
-        except OSError:
-            pass
-        if peer.http.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{peer.name} did not start:\n{(await anyio.Path(log).read_text())[-3000:]}")
-        await anyio.sleep(0.1)
+            await until_ready(server, bench.work / f"{server.name}-http.log")
+        except RuntimeError as exc:
+            if "workers" not in server.name:
+                raise
+            bench.figures.notes.append(f"{server.name} left out: {str(exc).splitlines()[-1]}")
+            del bench.servers[server.name]
+            continue
+        await preflight(bench, server)
+        roles = [role for role in ("get", "floor", "search") if role in server.tools]
+        done = await load(server.url, lambda n, s=server, r=roles: bench.request(s, r[n % len(r)], n), count=100)
+        server.calls += done.calls
+        bench.figures.failed(server.name, done)
+        if server.name in ("ours@40", "minimal@40"):
+            bench.figures.rss[server.name].append((server.calls, common.rss_mib(server.http.pid)))
 
 
-async def bench(plan: Plan, group: list[Peer], figures: Figures, env: dict[str, str], work: Path, end: float) -> None:
-    sandbox = common.loopback(env["LAVA_CRM_BASE_URL"])
+async def run(bench: Bench, end: float) -> None:
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
     done = anyio.Event()
-    async with httpx.AsyncClient(base_url=sandbox, headers=headers) as raw, anyio.create_task_group() as tasks:
-        spec = (await raw.get("/api/openapi.json")).json()
-        ids = [row["id"] for row in (await raw.get(RAW_SEARCH)).json()["results"]]
+    async with httpx.AsyncClient(base_url=bench.direct_url, headers=headers) as raw, anyio.create_task_group() as tasks:
+        bench.spec = (await raw.get("/api/openapi.json")).json()
+        bench.ids = [row["id"] for row in (await raw.get("/api/contacts/?limit=20")).json()["results"]]
         readies = []
-        for peer in group:
-            peer.ids, ready = ids, anyio.Event()
-            readies.append(ready)
-            tasks.start_soon(hold_stdio, peer, env, work / f"{peer.name}-stdio.log", ready, done)
-        for peer in group:
-            await until_ready(peer, work / f"{peer.name}-http.log")
-            await preflight(peer, figures, spec)
-            phase = await load(peer.url, mix(peer), count=max(0, 100 - peer.calls))
-            peer.calls += phase.calls
-            figures.rss_after(peer.name, peer.calls, common.rss_mib(peer.http.pid))
-        for peer, ready in zip(group, readies, strict=True):
+        for server in bench.servers.values():
+            if not server.remote:
+                ready = anyio.Event()
+                readies.append((server, ready))
+                tasks.start_soon(hold_stdio, bench, server, ready, done)
+        await warm(bench)
+        for server, ready in readies:
             await ready.wait()
-            for number in range(3):  # warm-up: lazy imports, first connections
-                for kind in KINDS:
-                    assert peer.stdio is not None
-                    await peer.stdio.call_tool(*peer.request(kind, number))
-        await rounds(plan, group, figures, raw, common.UpstreamLog(work / "sandbox.log"))
-        await memory(plan, group, figures, until=end - 12)
+            assert server.stdio is not None
+            for number in range(3):
+                for kind in ("get", "search"):
+                    await server.stdio.call_tool(*bench.request(server, kind, number))
+        sections = [("warm-up", time.monotonic())]
+        await rounds(bench, raw)
+        sections.append(("rounds", time.monotonic()))
+        await questions(bench)
+        sections.append(("questions", time.monotonic()))
+        await memory(bench, until=end - 10)
+        sections.append(("memory top-up", time.monotonic()))
         done.set()
+    await anyio.to_thread.run_sync(cold, bench)
+    sections.append(("cold start", time.monotonic()))
+    spent = ", ".join(f"{b[0]} {b[1] - a[1]:.0f} s" for a, b in itertools.pairwise(sections))
+    bench.figures.notes.append(f"sections: {spent}")
 
 
-def start(group: list[Peer], env: dict[str, str], work: Path, profile: str | None) -> None:
-    for peer in group:
-        port = common.free_port()
-        peer.url = common.loopback(f"http://127.0.0.1:{port}/mcp")
-        prefix = [sys.executable, "-m", "cProfile", "-o", profile] if profile and peer.name == "ours" else []
-        args = [*prefix, *peer.command, "http", "--host", "127.0.0.1", "--port", str(port)]
-        peer.http = common.spawn(args, env, work / f"{peer.name}-http.log")
-
-
-async def bounded(plan: Plan, group: list[Peer], figures: Figures, env: dict[str, str], work: Path, end: float) -> bool:
-    """`bench` under the hard deadline; False if the deadline cut it short."""
+async def bounded(bench: Bench, end: float) -> bool:
+    """`run` under the hard deadline; False if the deadline cut it short."""
     with anyio.move_on_after(max(1.0, end - time.monotonic())) as scope:
-        await bench(plan, group, figures, env, work, end)
+        await run(bench, end)
     return not scope.cancelled_caught
 
 
@@ -254,50 +208,68 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def plan_from(args: argparse.Namespace) -> Plan:
     if args.quick:
-        return Plan(args.rounds or 1, 1.0, 10, 2_000, args.deadline or 55)
-    return Plan(args.rounds or 3, 2.0, 25, 10_000, args.deadline or 170)
+        return Plan(args.rounds or 1, args.phase or 2.0, 10, 2, 2_000, 2, args.deadline or 60)
+    return Plan(args.rounds or 3, args.phase or 5.0, 20, 5, 10_000, 3, args.deadline or 175)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 round, short phases, RSS after 2,000 calls (≤ 1 min)")
+    parser.add_argument("--quick", action="store_true", help="1 round, 2 s phases, RSS after 2,000 calls (≤ 1 min)")
     parser.add_argument("--rounds", type=int, help="rounds of alternating runs (default 3; 1 with --quick)")
-    parser.add_argument("--deadline", type=float, help="hard bound on the whole run in seconds (default 170)")
-    parser.add_argument("--minimal-peer", type=Path, default=BENCH / "peers" / "minimal_server.py")
-    parser.add_argument("--profile-ours", metavar="FILE", help="run our HTTP server under cProfile, stats to FILE")
+    parser.add_argument("--phase", type=float, help="seconds per load phase (default 5; 2 with --quick)")
+    parser.add_argument("--deadline", type=float, help="hard bound on the whole run in seconds (default 175)")
+    parser.add_argument(
+        "--profile-ours", metavar="FILE", help="run our remote HTTP server under cProfile, stats to FILE"
+    )
     args = parser.parse_args()
     plan = plan_from(args)
     started, end = time.monotonic(), time.monotonic() + plan.deadline
-    group = peers(args.minimal_peer)
-    figures = Figures([peer.name for peer in group], plan, os.getloadavg(), os.cpu_count() or 0)
+    figures = Figures(plan, os.getloadavg(), os.cpu_count() or 0)
     processes: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="lava-compare-") as tmp:
         work = Path(tmp)
+        env = {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "HOME": str(work),
+            "LAVA_CRM_TOKEN": SANDBOX_TOKEN,
+            "LAVA_CRM_LOG_LEVEL": "WARNING",
+            "FASTMCP_CHECK_FOR_UPDATES": "off",
+            "FASTMCP_SHOW_SERVER_BANNER": "false",
+        }
+        bench = Bench(plan, servers(importlib.util.find_spec("fastmcp") is not None), figures, env, work)
         try:
             sandbox, url = common.start_sandbox(EXE, work)
             processes.append(sandbox)
-            env = {
-                "PATH": os.environ.get("PATH", os.defpath),
-                "HOME": str(work),
-                "LAVA_CRM_TOKEN": SANDBOX_TOKEN,
-                "LAVA_CRM_BASE_URL": url,
-                "LAVA_CRM_LOG_LEVEL": "WARNING",
-                "FASTMCP_CHECK_FOR_UPDATES": "off",
-                "FASTMCP_SHOW_SERVER_BANNER": "false",
-            }
-            start(group, env, work, args.profile_ours)
-            processes += [peer.http for peer in group]
-            figures.complete = anyio.run(bounded, plan, group, figures, env, work, end)
+            ports = (common.free_port(), common.free_port())
+            env["PORT_direct"], env["PORT_remote"] = str(ports[0]), str(ports[1])
+            listen = ["--listen", f"{ports[0]}:0", "--listen", f"{ports[1]}:{REMOTE_MS}"]
+            bench.proxy = common.spawn(
+                [sys.executable, str(BENCH / "_latency.py"), "--upstream", url, *listen], env, work / "proxy.log"
+            )
+            processes.append(bench.proxy)
+            bench.direct_url = f"http://127.0.0.1:{ports[0]}"
+            common.wait_until(lambda: _answers(f"{bench.direct_url}/_bench/gets"), bench.proxy, work / "proxy.log", 30)
+            start(bench, ports, args.profile_ours)
+            processes += [server.http for server in bench.servers.values()]
+            figures.complete = anyio.run(bounded, bench, end)
         except Exception as exc:  # report what was measured, then the failure
             figures.failure = describe(exc)
         finally:
             for process in processes:
                 common.stop(process, grace=5)
             common.reap_children()
-    tools = {f"{p.name} ({Path(p.command[-1]).name})": (p.get_tool, p.search[0]) for p in group}
-    figures.finish(os.getloadavg(), time.monotonic() - started, tools)
+    if "fastmcp" not in bench.servers:
+        figures.notes.append("fastmcp is not installed (pip install -e '.[bench]'): its columns are left out")
+    figures.load_end, figures.elapsed = os.getloadavg(), time.monotonic() - started
     sys.stdout.write(render(figures))
     valid = figures.complete and figures.failure is None and not figures.short_of_rss_calls()
     return 0 if valid and not any(figures.errors.values()) else 1
