@@ -91,8 +91,8 @@ MUTATIONS = (
     Mutation(
         "name cache not keyed by the credential",
         "lava_crm_mcp/crm/client.py",
-        "Labels(self.shared.names, self.scope, self._name_of)",
-        'Labels(self.shared.names, "", self._name_of)',
+        "Labels(self.shared.names, self.scope, self._name_of,",
+        'Labels(self.shared.names, "", self._name_of,',
         ("tests/crm/test_guards.py::test_one_org_never_reads_another_orgs_record_names_from_the_name_cache",),
     ),
     Mutation(
@@ -139,6 +139,13 @@ MUTATIONS = (
         "",
         "import time\n\nSTARTED = time.time()\n\n\ndef test_planted() -> None:\n    assert STARTED\n",
         ("tests/test_time_proof.py::test_no_test_module_reads_a_clock_when_it_is_imported_or_collected",),
+    ),
+    Mutation(
+        "caches: a refresh started before a write overwrites it",
+        "lava_crm_mcp/crm/pipelines.py",
+        "            if self._cache.get(self._scope) is seen:\n",
+        "            if True:\n",
+        ("tests/crm/test_stale_while_revalidate.py::test_a_refresh_started_before_a_write_does_not_overwrite_it",),
     ),
 )
 

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from lava_crm_mcp import __version__
 from lava_crm_mcp.crm import resources
 from lava_crm_mcp.crm.activity import read_activity
+from lava_crm_mcp.crm.background import Background
 from lava_crm_mcp.crm.deadline import seconds_left
 from lava_crm_mcp.crm.errors import CrmNotFound, CrmUnavailable
 from lava_crm_mcp.crm.exchange import DEFAULT_MAX_BYTES, Exchange, Failure
@@ -56,6 +57,7 @@ class Shared:
     seats: dict[str, Any] = field(default_factory=dict[str, Any])
     write_names: dict[str, dict[str, str]] = field(default_factory=dict[str, dict[str, str]])
     watch: Watch = field(default_factory=Watch)
+    background: Background = field(default_factory=Background)
 
 
 class CrmClient:
@@ -86,13 +88,14 @@ class CrmClient:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._exchange = Exchange(self._http, upstream, self._retry, max_bytes, self.shared.watch)
-        self.labels = Labels(self.shared.names, self.scope, self._name_of)
+        self.labels = Labels(self.shared.names, self.scope, self._name_of, background=self.shared.background)
         self._records: dict[str, Records[Any, Any, Any]] = {
             spec.path: Records(spec, self._request, self.labels, WriteNames(self.shared.write_names, self.scope))
             for spec in resources.RESOURCES
         }
         deals = self.records(resources.OPPORTUNITIES.path)
-        self.pipelines = Pipelines(self._request, deals, self.shared.pipelines, self.scope, self.shared.seats)
+        shared = self.shared
+        self.pipelines = Pipelines(self._request, deals, shared.pipelines, self.scope, shared.seats, shared.background)
         deals.complete, deals.created = self.pipelines.seats.fill, self.pipelines.seats.forget
 
     def records(self, path: str) -> Records[Any, Any, Any]:
@@ -221,6 +224,7 @@ class CrmClient:
 
     async def aclose(self) -> None:
         if self._owns_http:
+            await self.shared.background.aclose()
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:

@@ -1,7 +1,10 @@
 """Display names of referenced records, looked up in bounded, concurrent reads and cached briefly per credential.
 
 Every key starts with a fingerprint of the credential that read the name, so two callers' orgs (passthrough mode)
-never share an entry. The cache is small and short-lived: a rename elsewhere shows within `ttl` seconds, and a write
+never share an entry. The cache is small and short-lived, and stale-while-revalidate: a name read less than `ttl`
+seconds ago is used as is; one read up to `ttl + stale` seconds ago is used once more while it is read again behind
+the call (`background.py`), so no call waits for a name it already had; an older one is read before the answer. A
+rename elsewhere therefore shows on the second call after `ttl` seconds (at the latest `ttl + stale`), and a write
 through this adapter updates its own entry at once.
 """
 
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from lava_crm_mcp.crm.background import Background
 from lava_crm_mcp.crm.errors import CrmError, CrmNotFound
 
 __all__ = ["Labels", "NameCache", "Ref", "fingerprint"]
@@ -34,23 +38,32 @@ def fingerprint(secret: str) -> str:
 
 @dataclass
 class NameCache:
-    """(scope, path, id) -> display name (None: no such record), with a time-to-live and a size bound."""
+    """(scope, path, id) -> display name (None: no such record), with a time-to-live, a window past it in which the
+    entry is still served while it is refreshed, and a size bound."""
 
     ttl: float = 60.0
+    stale: float = 540.0
     max_entries: int = 10_000
 
     def __post_init__(self) -> None:
         self._entries: OrderedDict[tuple[str, str, str], tuple[float, str | None]] = OrderedDict()
 
     def get(self, scope: str, ref: Ref) -> object:
+        """The entry while fresh, else MISSING."""
+        name, due = self.lookup(scope, ref)
+        return MISSING if due else name
+
+    def lookup(self, scope: str, ref: Ref) -> tuple[object, bool]:
+        """(the entry, or MISSING past the stale window; whether it is past its time-to-live and due a refresh)."""
         entry = self._entries.get((scope, *ref))
-        if entry is None or entry[0] < time.monotonic():
-            return MISSING
-        return entry[1]
+        if entry is None:
+            return MISSING, True
+        age = time.monotonic() - entry[0]
+        return (entry[1] if age < self.ttl + self.stale else MISSING), age >= self.ttl
 
     def put(self, scope: str, ref: Ref, name: str | None) -> None:
         key = (scope, *ref)
-        self._entries[key] = (time.monotonic() + self.ttl, name)
+        self._entries[key] = (time.monotonic(), name)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
@@ -62,9 +75,19 @@ class NameCache:
 class Labels:
     """Names for references: from what the CRM sent nested, else the cache, else a read of the record."""
 
-    def __init__(self, cache: NameCache, scope: str, lookup: Lookup, *, max_reads: int = 40, parallel: int = 8) -> None:
+    def __init__(
+        self,
+        cache: NameCache,
+        scope: str,
+        lookup: Lookup,
+        *,
+        max_reads: int = 40,
+        parallel: int = 8,
+        background: Background | None = None,
+    ) -> None:
         self.cache, self.scope, self._lookup = cache, scope, lookup
         self.max_reads, self.parallel = max_reads, parallel
+        self.background = background
 
     def remember(self, ref: Ref, name: str | None) -> None:
         self.cache.put(self.scope, ref, name)
@@ -81,8 +104,10 @@ class Labels:
         found: dict[Ref, str | None] = {}
         wanted: list[Ref] = []
         for ref in dict.fromkeys(refs):
-            cached = self.cache.get(self.scope, ref)
-            if cached is MISSING:
+            cached, due = self.cache.lookup(self.scope, ref)
+            if cached is not MISSING and due and self.background is not None:
+                due = not self.background.refresh((self.scope, ref), lambda ref=ref: self._read(ref))
+            if cached is MISSING or due:
                 wanted.append(ref)
             else:
                 found[ref] = cached if isinstance(cached, str) else None

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lava_crm_mcp.crm import inputs
+from lava_crm_mcp.crm.background import Background
 from lava_crm_mcp.crm.board import Columns, read_columns
 from lava_crm_mcp.crm.envelopes import Ack, read_record, read_write
 from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound, CrmProtocolError
@@ -26,6 +27,7 @@ T = TypeVar("T")
 logger = logging.getLogger("lava_crm_mcp.crm")
 MAX_PIPELINE_PAGES = 10
 CATALOG_TTL = 30.0
+CATALOG_STALE = 270.0  # past its TTL, the catalog is served once more while it is read again behind the call
 MAX_SCOPES = 1_000
 
 
@@ -43,8 +45,11 @@ class Pipelines:
     """The /api/deal-pipelines/ routes, plus stage lookup by name inside a deal's own pipeline.
 
     `catalog()` is the pipeline list cached for a few seconds per credential (stage names and types change rarely);
-    every pipeline or stage write through this adapter drops it. `seats` places deals whose records do not say where
-    they sit, from the boards (`seats.py`).
+    every pipeline or stage write through this adapter drops it. Stale-while-revalidate: up to CATALOG_TTL seconds
+    after its read the catalog is used as is; up to CATALOG_STALE seconds more it is used once more while it is read
+    again behind the call, so no call waits for it; older, it is read before the answer. A name it does not know is
+    always looked up afresh (`resolved`). `seats` places deals whose records do not say where they sit, from the
+    boards (`seats.py`).
     """
 
     def __init__(
@@ -54,19 +59,37 @@ class Pipelines:
         cache: dict[str, Any] | None = None,
         scope: str = "",
         seats: dict[str, Any] | None = None,
+        background: Background | None = None,
     ) -> None:
         self._send = send
         self._deals = deals
         self._cache: dict[str, Any] = {} if cache is None else cache
         self._scope = scope
+        self._background = background
+        self.ttl, self.stale = CATALOG_TTL, CATALOG_STALE
         self.seats = Seats(self.catalog, self.columns, {} if seats is None else seats, scope)
 
     async def catalog(self) -> list[Pipeline]:
         """The pipelines with their stages, from a short-lived cache when fresh enough."""
         cached = self._cache.get(self._scope)
-        if cached is not None and cached[0] > time.monotonic():
+        age = time.monotonic() - cached[0] if cached is not None else None
+        if cached is not None and age is not None and age < self.ttl:
+            return list(cached[1])
+        if cached is not None and age is not None and age < self.ttl + self.stale and self._refresh(cached):
             return list(cached[1])
         return await self.list()
+
+    def _refresh(self, seen: Any) -> bool:
+        """Read the catalog again behind the call; it replaces `seen` only if no write dropped it meanwhile."""
+        if self._background is None:
+            return False
+
+        async def again() -> None:
+            pipelines = await self._read_all()
+            if self._cache.get(self._scope) is seen:
+                self._remember(pipelines)
+
+        return self._background.refresh(("pipelines", self._scope), again)
 
     def _changed(self) -> None:
         self._cache.pop(self._scope, None)
@@ -74,11 +97,14 @@ class Pipelines:
     async def list(self) -> list[Pipeline]:
         """The pipelines with their stages, read now (and remembered for `catalog()`)."""
         pipelines = await self._read_all()
+        self._remember(pipelines)
+        return pipelines
+
+    def _remember(self, pipelines: list[Pipeline]) -> None:
         self._cache.pop(self._scope, None)
         while len(self._cache) >= MAX_SCOPES:  # one entry per credential seen (passthrough): keep it bounded
             self._cache.pop(next(iter(self._cache)))
-        self._cache[self._scope] = (time.monotonic() + CATALOG_TTL, tuple(pipelines))
-        return pipelines
+        self._cache[self._scope] = (time.monotonic(), tuple(pipelines))
 
     async def fresh_if(self, stale: Callable[[list[Pipeline]], bool]) -> list[Pipeline]:
         """The catalog, re-read when `stale(catalog)` says it lacks something (e.g. a stage id it does not know)."""
