@@ -17,8 +17,9 @@ from pydantic import SecretStr, ValidationError
 from lava_crm_mcp import __version__
 from lava_crm_mcp.audit import AuditSinkError, configure_audit
 from lava_crm_mcp.crm.upstream import Upstream
-from lava_crm_mcp.listen import CannotServe, listen
+from lava_crm_mcp.listen import CannotServe, listen, port_number
 from lava_crm_mcp.settings import MODES, MissingCredentials, Settings, config_problems
+from lava_crm_mcp.workers import run_workers, workers_problem
 
 if TYPE_CHECKING:
     from lava_crm_mcp.crm import CrmClient
@@ -127,13 +128,18 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("LAVA_MCP_AUTH=tokens needs LAVA_MCP_AUTH_TOKENS (comma-separated bearer tokens).")
     if settings.auth_mode == "oauth" and (problem := settings.oauth_problem()):
         raise UsageError(problem)
+    if problem := workers_problem(args.workers, stateful=args.stateful, sandbox=bool(args.sandbox)):
+        raise UsageError(problem)
     crm, described = _crm(args, settings)
     sock = listen(args.host, args.port)  # a port in use fails here, in one line, before anything says "serving"
-    crm = crm or settings.crm_client(settings.upstream(anonymous=settings.auth_mode == "passthrough"))
-    service = create_http_app(settings, crm, stateful=args.stateful)
     where = f"HTTP at http://{args.host}:{args.port}{MCP_PATH} (auth: {settings.auth_mode})"
     logger.info("%s", _banner(where, settings, described))
-    return serve(service, settings, sock)
+
+    def one() -> int:  # each worker builds its own app, CRM client and caches
+        made = crm or settings.crm_client(settings.upstream(anonymous=settings.auth_mode == "passthrough"))
+        return serve(create_http_app(settings, made, stateful=args.stateful), settings, sock)
+
+    return run_workers(args.workers, one, settings) if args.workers > 1 else one()
 
 
 def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -223,12 +229,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def port_number(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
-    return int(text)
-
-
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line; the sandbox's own options are read only for `sandbox` (the rest never imports it)."""
     parser = Parser(prog="lava-crm-mcp", description="An MCP server for the Lava CRM.")
@@ -241,6 +241,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     http.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     http.add_argument("--port", type=port_number, default=8000, help="port (default: %(default)s)")
     http.add_argument("--stateful", action="store_true", help="stateful SSE sessions instead of stateless JSON")
+    http.add_argument("--workers", type=int, default=1, help="server processes, stateless only (default: 1)")
     _with_sandbox(http)
     _with_mode(http)
     sandbox = commands.add_parser("sandbox", help="serve the sandbox Lava CRM REST API alone")

@@ -3,10 +3,18 @@ below 1024 or a host that is not this machine's is one clear line, not a traceba
 
 from __future__ import annotations
 
+import argparse
 import errno
 import socket
 
-__all__ = ["CannotServe", "listen"]
+__all__ = ["CannotServe", "listen", "port_number"]
+
+
+def port_number(text: str) -> int:
+    """A --port value: a number from 1 to 65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
+    return int(text)
 
 
 class CannotServe(Exception):

@@ -60,7 +60,7 @@ def _parse(token: str) -> _Parsed | None:
     return _Parsed(parts[1], int(parts[2]), *parts[3:])
 
 
-def _key_from_file(path: Path) -> bytes | None:
+def key_from_file(path: Path) -> bytes | None:
     """A random key kept in `path` (made once, readable by this user only); None if it cannot be kept."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ class Confirmations:
         if len(credential) >= MIN_CREDENTIAL:
             return hmac.new(b"lava-crm-mcp confirm tokens v2", credential.encode(), hashlib.sha256).digest()
         if self._file_key is None and self.key_file is not None:
-            self._file_key = _key_from_file(self.key_file)
+            self._file_key = key_from_file(self.key_file)
         return self._file_key or self._process_key
 
     @staticmethod
