@@ -110,17 +110,21 @@ def start_sandbox(exe: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 class UpstreamLog:
-    """Counts the GETs the sandbox logged (uvicorn's access log) since the last look."""
+    """Counts the requests the sandbox logged (uvicorn's access log) since the last look."""
 
     def __init__(self, path: Path) -> None:
         self.path, self.offset = path, 0
 
-    def new_gets(self) -> int:
+    def new_requests(self, methods: Sequence[str] = ("GET",)) -> int:
+        """The requests of these methods logged since the last look."""
         with self.path.open("rb") as log:
             log.seek(self.offset)
             chunk = log.read()
         self.offset += len(chunk)
-        return chunk.count(b'"GET /api/')
+        return sum(chunk.count(f'"{method} /api/'.encode()) for method in methods)
+
+    def new_gets(self) -> int:
+        return self.new_requests()
 
 
 def rss_mib(pid: int) -> float:

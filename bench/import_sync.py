@@ -29,20 +29,7 @@ from lava_crm_mcp.sandbox import SANDBOX_TOKEN
 
 EXE = Path(sys.executable).parent / "lava-crm-mcp"
 Rows = list[dict[str, Any]]
-
-
-class Requests:
-    """Counts the CRM requests the sandbox logged (uvicorn's access log) since the last look."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.offset = path, 0
-
-    def since(self) -> int:
-        with self.path.open("rb") as log:
-            log.seek(self.offset)
-            chunk = log.read()
-        self.offset += len(chunk)
-        return sum(chunk.count(f'"{method} /api/'.encode()) for method in ("GET", "POST", "PATCH", "PUT", "DELETE"))
+METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 
 
 def rows(tag: str, count: int) -> Rows:
@@ -58,15 +45,17 @@ def checked(result: Any) -> dict[str, Any]:
     return dict(result.structured_content or {})
 
 
-async def measure(requests: Requests, run: Callable[[], Awaitable[int]]) -> tuple[int, int, float]:
+async def measure(requests: common.UpstreamLog, run: Callable[[], Awaitable[int]]) -> tuple[int, int, float]:
     """(tool calls, CRM requests, seconds) of one run."""
-    requests.since()
+    requests.new_requests(METHODS)
     started = time.perf_counter()
     calls = await run()
-    return calls, requests.since(), time.perf_counter() - started
+    return calls, requests.new_requests(METHODS), time.perf_counter() - started
 
 
-async def one_round(client: Client, requests: Requests, tag: str, count: int) -> dict[str, tuple[int, int, float]]:
+async def one_round(
+    client: Client, requests: common.UpstreamLog, tag: str, count: int
+) -> dict[str, tuple[int, int, float]]:
     async def creates() -> int:
         for row in rows(f"c{tag}", count):
             body = {"first_name": row["first_name"], "last_name": row["last_name"], "primary_email": row["email"]}
@@ -103,7 +92,7 @@ async def run(url: str, work: Path, count: int, rounds: int) -> dict[str, list[t
         "LAVA_CRM_LOG_LEVEL": "WARNING",
     }
     params = StdioServerParameters(command=str(EXE), args=["stdio"], env=env)
-    requests = Requests(work / "sandbox.log")
+    requests = common.UpstreamLog(work / "sandbox.log")
     results: dict[str, list[tuple[int, int, float]]] = {}
     with (work / "server.log").open("a") as errlog, anyio.fail_after(600):
         async with Client(stdio_client(params, errlog=errlog), read_timeout_seconds=120) as client:
@@ -126,7 +115,7 @@ def report(results: dict[str, list[tuple[int, int, float]]], count: int, rounds:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
