@@ -27,6 +27,7 @@ from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
 from lava_crm_mcp.crm.noun import Sort
 from lava_crm_mcp.crm.observer import Observer, RequestEvent, Watch
 from lava_crm_mcp.crm.pipelines import Pipelines
+from lava_crm_mcp.crm.pool import Pools
 from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.crm.refnames import NAME_READ, resolve_refs
 from lava_crm_mcp.crm.retry import RetryPolicy
@@ -79,15 +80,15 @@ class CrmClient:
         self.shared = shared or Shared(clock=clock or utc_today)
         self.scope = fingerprint(upstream.credential.get_secret_value())
         self._owns_http = http is None
+        self._transport = transport if transport is not None or http is not None else Pools()
         self._http = http or httpx.AsyncClient(
-            transport=transport,
+            transport=self._transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             headers={"Accept": "application/json", "User-Agent": f"lava-crm-mcp/{__version__}"},
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
         )
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
-        self._exchange = Exchange(self._http, upstream, self._retry, max_bytes, self.shared.watch)
+        self._exchange = Exchange(self._http, upstream, self._retry, max_bytes, self.shared.watch, self._transport)
         self.labels = Labels(self.shared.names, self.scope, self._name_of, background=self.shared.background)
         self._records: dict[str, Records[Any, Any, Any]] = {
             spec.path: Records(spec, self._request, self.labels, WriteNames(self.shared.write_names, self.scope))
@@ -107,6 +108,7 @@ class CrmClient:
         return CrmClient(
             self.upstream.with_credential(credential),
             http=self._http,
+            transport=self._transport,
             timeout=self._timeout,
             retry=self._retry,
             shared=self.shared,

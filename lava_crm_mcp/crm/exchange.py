@@ -59,9 +59,11 @@ class Exchange:
         retry: RetryPolicy,
         max_bytes: int,
         watch: Watch | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._http, self.upstream, self._retry, self.max_bytes = http, upstream, retry, max_bytes
         self.watch = watch if watch is not None else Watch()  # the client's own, though empty yet
+        self._transport = transport
 
     async def attempt(self, method: str, url: str, json: Any, what: str, seconds: float) -> Any:
         """The decoded body of one attempt, or a Failure."""
@@ -99,8 +101,16 @@ class Exchange:
         return answer
 
     async def _read(self, request: httpx.Request) -> _Answer:
-        """The response and its body as text, read up to the cap (`complete` says whether it all fitted)."""
-        response = await self._http.send(request, stream=True)
+        """The response and its body as text, read up to the cap (`complete` says whether it all fitted).
+
+        The request goes straight to the client's transport when it is known: redirects are followed here (above),
+        the credential is a header and the CRM sets no cookies, so the client's send() would only add per-request
+        work (its cookie jar, its redirect and auth machinery: about 0.15 ms of CPU per read)."""
+        if self._transport is not None:
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+        else:
+            response = await self._http.send(request, stream=True)
         chunks: list[bytes] = []
         size = 0
         try:
