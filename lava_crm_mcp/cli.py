@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,15 +132,15 @@ def run_http(args: argparse.Namespace, settings: Settings) -> int:
     if problem := workers_problem(args.workers, stateful=args.stateful, sandbox=bool(args.sandbox)):
         raise UsageError(problem)
     crm, described = _crm(args, settings)
-    sock = listen(args.host, args.port)  # a port in use fails here, in one line, before anything says "serving"
+    sock = listen(args.host, args.port, reuse_port=args.workers > 1)  # a port in use fails here, in one line
     where = f"HTTP at http://{args.host}:{args.port}{MCP_PATH} (auth: {settings.auth_mode})"
     logger.info("%s", _banner(where, settings, described))
 
-    def one() -> int:  # each worker builds its own app, CRM client and caches
+    def one(sock: socket.socket) -> int:  # each worker builds its own app, CRM client and caches
         made = crm or settings.crm_client(settings.upstream(anonymous=settings.auth_mode == "passthrough"))
         return serve(create_http_app(settings, made, stateful=args.stateful), settings, sock)
 
-    return run_workers(args.workers, one, settings) if args.workers > 1 else one()
+    return run_workers(args.workers, one, settings, sock) if args.workers > 1 else one(sock)
 
 
 def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:

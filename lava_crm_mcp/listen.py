@@ -33,11 +33,14 @@ def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int
 USE_HOST = "use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of this machine's addresses."
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port, ready for uvicorn, or CannotServe saying what to change."""
+def listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A socket bound to host:port, ready for uvicorn, or CannotServe saying what to change. With `reuse_port` (where
+    the platform has SO_REUSEPORT) more sockets may bind the same address: the workers' (`workers.py`)."""
     family, address = _address(host, port)
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port and hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(address)
     except OSError as exc:

@@ -1,12 +1,15 @@
-"""`lava-crm-mcp http --workers N`: N server processes on one listening socket, so one replica uses N cores.
+"""`lava-crm-mcp http --workers N`: N server processes on one port, so one replica uses N cores.
 
-One Python process runs on one core. With `--workers N` the parent binds the socket, makes sure every worker keys
+One Python process runs on one core. With `--workers N` the parent binds the port, makes sure every worker keys
 confirm tokens alike (the key file exists before any worker starts; LAVA_MCP_CONFIRM_SECRET or a long credential
-need nothing), then forks N workers. Each builds its own app, CRM client and caches, and the kernel hands every new
-connection to one of them. Stateless mode only: a stateful session lives in one worker's memory, and the next
-request of that session may reach another. The parent passes SIGTERM and SIGINT on (each worker drains as a single
-server does); when a worker stops by itself, the parent stops the others and exits with that worker's code, so the
-orchestrator restarts the whole replica.
+need nothing), then forks N workers. Each builds its own app, CRM client and caches. Where the platform has
+SO_REUSEPORT (Linux), each worker listens on a socket of its own bound to the same address and the kernel spreads
+new connections evenly over them; one shared socket would let whichever worker accepts first take most kept-alive
+connections (measured: 2 workers then served no more than 1). Elsewhere they share the parent's socket.
+Stateless mode only: a stateful session lives in one worker's memory, and the next request of that session may
+reach another. The parent passes SIGTERM and SIGINT on (each worker drains as a single server does); when a worker
+stops by itself, the parent stops the others and exits with that worker's code, so the orchestrator restarts the
+whole replica.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from types import FrameType
@@ -50,8 +54,9 @@ def workers_problem(workers: int, *, stateful: bool, sandbox: bool) -> str | Non
     return None
 
 
-def run_workers(count: int, serve_one: Callable[[], int], settings: Settings) -> int:
-    """Fork `count` workers, each running `serve_one()`; wait for them all; the first non-zero exit code, else 0."""
+def run_workers(count: int, serve_one: Callable[[socket.socket], int], settings: Settings, sock: socket.socket) -> int:
+    """Fork `count` workers, each running `serve_one(its socket)`; wait for them all; the first non-zero exit code,
+    else 0. `sock` is bound (with SO_REUSEPORT where there is one) and not listening."""
     _share_confirm_key(settings)
     children: list[int] = []
     for _ in range(count):
@@ -59,7 +64,7 @@ def run_workers(count: int, serve_one: Callable[[], int], settings: Settings) ->
         if pid == 0:  # the worker
             code = 1
             try:
-                code = serve_one()
+                code = serve_one(_own_socket(sock))
             finally:
                 logging.shutdown()
                 sys.stderr.flush()
@@ -67,6 +72,18 @@ def run_workers(count: int, serve_one: Callable[[], int], settings: Settings) ->
         children.append(pid)
     logger.info("serving with %d worker processes: %s", count, ", ".join(map(str, children)))
     return _supervise(children)
+
+
+def _own_socket(shared: socket.socket) -> socket.socket:
+    """A socket of this worker's own on the shared one's address (SO_REUSEPORT), else the shared one."""
+    if not hasattr(socket, "SO_REUSEPORT") or not shared.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT):
+        return shared
+    own = socket.socket(shared.family, socket.SOCK_STREAM)
+    own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    own.bind(shared.getsockname())
+    shared.close()
+    return own
 
 
 def _share_confirm_key(settings: Settings) -> None:

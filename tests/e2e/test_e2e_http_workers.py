@@ -64,6 +64,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _sockets(pid: int) -> int:
+    """Open sockets of a process."""
+    found = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found += fd.readlink().name.startswith("socket:")
+        except OSError:
+            continue
+    return found
+
+
 def test_two_workers_serve_stateless_calls_on_one_port_and_stop_together(tmp_path: Path, crm_url: str) -> None:
     port = free_port()
     log = tmp_path / "server.log"
@@ -76,10 +87,17 @@ def test_two_workers_serve_stateless_calls_on_one_port_and_stop_together(tmp_pat
         workers = _children(process.pid)
         assert len(workers) == 2
         call = {"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "search_contacts", "arguments": {}}}
-        for number in range(8):  # a new connection each time: the kernel hands them to either worker
-            answer = httpx.post(server.url, json={**call, "id": number}, headers=MCP_HEADERS, timeout=30)
-            assert answer.status_code == 200
-            assert answer.json()["result"]["isError"] is False
+        before = {pid: _sockets(pid) for pid in workers}
+        clients = [httpx.Client(timeout=30) for _ in range(20)]  # 20 kept-alive connections, spread by the kernel
+        try:
+            for number, client in enumerate(clients):
+                answer = client.post(server.url, json={**call, "id": number}, headers=MCP_HEADERS)
+                assert answer.status_code == 200
+                assert answer.json()["result"]["isError"] is False
+            assert all(_sockets(pid) > before[pid] for pid in workers)  # each worker holds some of them
+        finally:
+            for client in clients:
+                client.close()
         assert server.stop(signal.SIGTERM, STOP_TIMEOUT) == 0
         assert [pid for pid in workers if Path(f"/proc/{pid}/stat").exists()] == []  # reaped by the parent
         assert "serving with 2 worker processes" in server.stderr()
