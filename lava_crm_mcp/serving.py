@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import gc
 import inspect
 import logging
 import signal
@@ -177,6 +178,17 @@ def build_uvicorn(service: HttpApp, settings: Settings) -> DrainingServer:
     return DrainingServer(config, service.readiness, settings.shutdown_delay)
 
 
+def settle_memory() -> None:
+    """Before serving: what start-up built (the SDK, the tool models and their schemas: hundreds of thousands of
+    objects that live as long as the process) is frozen out of the cyclic garbage collector, so that its collections
+    of the oldest generation no longer walk that whole graph while calls are served. Measured on the bench's
+    get_contact behind 40 ms (2 cores): server CPU per call 5.2-6.3 -> 4.6-4.9 ms at 8 clients and 5.6-7.0 ->
+    5.2-5.8 ms at 32. Raising the youngest generation's threshold as well (10,000 or 50,000 allocations) changed
+    nothing measurable and grew RSS, so CPython's thresholds stay."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(service: HttpApp, settings: Settings, sock: socket.socket) -> int:
     """Run under uvicorn on the bound `sock` (listen.py) until SIGTERM/SIGINT, draining in-flight requests; 0 on a
     clean stop."""
@@ -189,6 +201,7 @@ def serve(service: HttpApp, settings: Settings, sock: socket.socket) -> int:
             raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    settle_memory()
     server.run(sockets=[sock])
     logger.info("Stopped serving MCP")
     return 0 if server.started else 3  # 3: uvicorn could not start (as uvicorn.run() exits)
