@@ -117,9 +117,9 @@ async def preflight(bench: Bench, server: Server) -> None:
         }
         server.tools = {"get": named[summary["/api/contacts/{id}/"]], "search": named[summary["/api/contacts/"]]}
         server.named = named
-    bench.figures.catalog(
-        server.name, [t for t in tools if not t["name"].startswith(("floor_", "get_record", "list_"))]
-    )
+    if not server.remote:
+        extra = QUESTION_TOOLS if server.name == "minimal" else ()
+        bench.figures.catalog(server.name, [t for t in tools if not t["name"].startswith(extra)])
     connection = Connection(server.url)
     init = await connection.rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {}})
     roles = [role for role in ("get", "search", "floor") if role in server.tools]

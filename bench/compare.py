@@ -8,12 +8,14 @@ out of every figure: after a first read, each answer is replayed from memory. Ag
 servers (and, direct, over stdio too): ours (`lava-crm-mcp`), bench/peers/minimal_server.py (the minimal peer and the
 same-work floor: the same upstream reads as our get_contact, side by side) and bench/peers/fastmcp_server.py (when
 fastmcp is installed: `pip install -e ".[bench]"`). Measured:
-  remote  get_contact at 8 and 32 clients: ours vs the floor, calls/s, p50/p95, server CPU per call (/proc);
+  remote  get_contact at 1, 8 and 32 clients: ours vs the floor, calls/s, p50/p95, server CPU per call (/proc);
           ours with `--workers 2` at 32 clients;
   direct  stdio latency a call adds over the raw GET (get, 20-row search); HTTP 20-row search at 8 clients;
   per answered question (remote): calls, summed latency and text tokens of three everyday questions (_questions.py);
-  memory  RSS of the remote HTTP servers after 100 calls and at the end (10,000 calls or more); cold start (stdio).
-Rounds alternate the servers' order; the tables give medians over rounds and the medians of per-round ratios.
+  memory  RSS after 100 calls and at the end: ours direct brought to 10,000 calls by 20-row searches (within the
+          deadline), the others at the calls they served; cold start (stdio).
+Rounds alternate the servers' order (3 rounds of 4 s phases); the tables give medians over rounds and the medians of
+per-round ratios. The whole run takes about 3 minutes.
 Bounded: a hard deadline (default 175 s; 60 s with --quick); every child is stopped at the end. Loopback only.
 """
 
@@ -95,7 +97,7 @@ async def rounds(bench: Bench, raw: httpx.AsyncClient) -> None:
         for server in direct[turn:] + direct[:turn]:
             if server.name != "fastmcp":  # its search is measured over stdio; the HTTP target is vs minimal
                 await phase(bench, server, "search", 8, round_number, raw)
-        for clients in (8, 32) if turn == 0 else (32, 8):
+        for clients in (1, 8, 32) if turn == 0 else (32, 8, 1):
             for server, role in remote[turn:] + remote[:turn]:
                 await phase(bench, server, role, clients, round_number, raw)
         if "ours 2 workers@40" in s:
@@ -120,16 +122,17 @@ async def questions(bench: Bench) -> None:
 
 
 async def memory(bench: Bench, until: float) -> None:
-    """Bring our remote server to `plan.rss_calls` calls (get_contact at 32 clients, within the deadline), then read
-    the RSS of ours and of the minimal/floor process (at the calls it served)."""
-    ours = bench.servers["ours@40"]
+    """Bring our direct server to `plan.rss_calls` calls (20-row searches at 8 clients, the cheapest; within the
+    deadline), then read the RSS of every server measured after its first 100 calls, at the calls it served."""
+    ours = bench.servers["ours"]
     remaining = max(0, bench.plan.rss_calls - ours.calls)
     seconds = max(1.0, until - time.monotonic())
-    done = await load(ours.url, lambda n: bench.request(ours, "get", n), workers=32, count=remaining, seconds=seconds)
+    done = await load(ours.url, lambda n: bench.request(ours, "search", n), count=remaining, seconds=seconds)
     ours.calls += done.calls
     bench.figures.failed(ours.name, done)
-    for server in (ours, bench.servers["minimal@40"]):
-        bench.figures.rss[server.name].append((server.calls, common.rss_mib(server.http.pid)))
+    for name in bench.figures.rss:
+        server = bench.servers[name]
+        bench.figures.rss[name].append((server.calls, common.rss_mib(server.http.pid)))
 
 
 def cold(bench: Bench) -> None:
@@ -154,10 +157,12 @@ async def warm(bench: Bench) -> None:
             continue
         await preflight(bench, server)
         roles = [role for role in ("get", "floor", "search") if role in server.tools]
-        done = await load(server.url, lambda n, s=server, r=roles: bench.request(s, r[n % len(r)], n), count=100)
+        done = await load(
+            server.url, lambda n, s=server, r=roles: bench.request(s, r[n % len(r)], n // len(r)), count=100
+        )
         server.calls += done.calls
         bench.figures.failed(server.name, done)
-        if server.name in ("ours@40", "minimal@40"):
+        if server.name in ("ours", "minimal", "ours@40", "minimal@40"):
             bench.figures.rss[server.name].append((server.calls, common.rss_mib(server.http.pid)))
 
 
@@ -218,14 +223,14 @@ def _answers(url: str) -> bool:
 def plan_from(args: argparse.Namespace) -> Plan:
     if args.quick:
         return Plan(args.rounds or 1, args.phase or 2.0, 10, 2, 2_000, 2, args.deadline or 60)
-    return Plan(args.rounds or 3, args.phase or 5.0, 20, 5, 10_000, 3, args.deadline or 175)
+    return Plan(args.rounds or 3, args.phase or 4.0, 20, 5, 10_000, 3, args.deadline or 175)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 round, 2 s phases, RSS after 2,000 calls (≤ 1 min)")
     parser.add_argument("--rounds", type=int, help="rounds of alternating runs (default 3; 1 with --quick)")
-    parser.add_argument("--phase", type=float, help="seconds per load phase (default 5; 2 with --quick)")
+    parser.add_argument("--phase", type=float, help="seconds per load phase (default 4; 2 with --quick)")
     parser.add_argument("--deadline", type=float, help="hard bound on the whole run in seconds (default 175)")
     parser.add_argument(
         "--profile-ours", metavar="FILE", help="run our remote HTTP server under cProfile, stats to FILE"
