@@ -75,6 +75,22 @@ def _sockets(pid: int) -> int:
     return found
 
 
+def _listening(pid: int, port: int) -> bool:
+    """Whether the process holds a socket listening on 127.0.0.1:port (its fds against the kernel's TCP table)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(fields[9])
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if fd.readlink().name.removeprefix("socket:[").removesuffix("]") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def test_two_workers_serve_stateless_calls_on_one_port_and_stop_together(tmp_path: Path, crm_url: str) -> None:
     port = free_port()
     log = tmp_path / "server.log"
@@ -86,6 +102,10 @@ def test_two_workers_serve_stateless_calls_on_one_port_and_stop_together(tmp_pat
         server.wait_healthy()
         workers = _children(process.pid)
         assert len(workers) == 2
+        deadline = time.monotonic() + START_TIMEOUT
+        while not all(_listening(pid, port) for pid in workers):  # the second may still be starting
+            assert time.monotonic() < deadline, "a worker never listened"
+            time.sleep(0.1)
         call = {"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "search_contacts", "arguments": {}}}
         before = {pid: _sockets(pid) for pid in workers}
         clients = [httpx.Client(timeout=30) for _ in range(20)]  # 20 kept-alive connections, spread by the kernel
