@@ -147,6 +147,13 @@ MUTATIONS = (
         "            if True:\n",
         ("tests/crm/test_stale_while_revalidate.py::test_a_refresh_started_before_a_write_does_not_overwrite_it",),
     ),
+    Mutation(
+        "pools: a proxy named by the environment bypassed",
+        "lava_crm_mcp/crm/client.py",
+        "own_pools = transport is None and http is None and not env_proxies()",
+        "own_pools = transport is None and http is None",
+        ("tests/crm/test_pools.py::test_a_proxy_named_by_the_environment_is_still_used",),
+    ),
 )
 
 

@@ -27,7 +27,7 @@ from lava_crm_mcp.crm.names import Labels, NameCache, Ref, fingerprint
 from lava_crm_mcp.crm.noun import Sort
 from lava_crm_mcp.crm.observer import Observer, RequestEvent, Watch
 from lava_crm_mcp.crm.pipelines import Pipelines
-from lava_crm_mcp.crm.pool import Pools
+from lava_crm_mcp.crm.pool import Pools, env_proxies
 from lava_crm_mcp.crm.records import Records
 from lava_crm_mcp.crm.refnames import NAME_READ, resolve_refs
 from lava_crm_mcp.crm.retry import RetryPolicy
@@ -80,11 +80,13 @@ class CrmClient:
         self.shared = shared or Shared(clock=clock or utc_today)
         self.scope = fingerprint(upstream.credential.get_secret_value())
         self._owns_http = http is None
-        self._transport = transport if transport is not None or http is not None else Pools()
+        own_pools = transport is None and http is None and not env_proxies()  # a proxy needs httpx's own pool
+        self._transport = Pools() if own_pools else transport
         self._http = http or httpx.AsyncClient(
             transport=self._transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             headers={"Accept": "application/json", "User-Agent": f"lava-crm-mcp/{__version__}"},
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),  # httpx's own pool only
         )
         self._timeout = timeout
         self._retry = retry or RetryPolicy()

@@ -7,18 +7,27 @@ upstream, one pool of 50 connections spent 0.74 ms of CPU per GET at 8 in flight
 connections: 14 ms). SHARDS pools of PER_SHARD connections keep each walk short: 0.76, 0.80 and 0.86 ms at 8, 24
 and 96 in flight. A request goes to the pool with the fewest requests in flight (the first such, so a quiet server
 keeps reusing the warm connections of one pool); the pool is released when the response is closed.
+
+httpx honours a proxy named by the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY) only on the transport
+it makes itself, so where one is named the client keeps httpx's own single pool (`env_proxies`).
 """
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 
-__all__ = ["PER_SHARD", "SHARDS", "Pools"]
+__all__ = ["PER_SHARD", "SHARDS", "Pools", "env_proxies"]
 
 SHARDS = 8
 PER_SHARD = 16  # connections per pool, all kept alive between requests: at most SHARDS * PER_SHARD open
+
+
+def env_proxies() -> bool:
+    """Whether the environment names an HTTP proxy (read as httpx reads it)."""
+    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies())
 
 
 class Pools(httpx.AsyncBaseTransport):

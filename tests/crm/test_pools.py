@@ -1,11 +1,19 @@
-"""The CRM client's connections: several small pools, each request to the least busy one, released on close."""
+"""The CRM client's connections: several small pools, each request to the least busy one, released on close; httpx's
+own pool where the environment names a proxy."""
 
 from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
 
 import anyio
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from lava_crm_mcp.crm import CrmClient, RetryPolicy, Upstream
 from lava_crm_mcp.crm.pool import Pools
 
 
@@ -67,3 +75,45 @@ async def test_a_response_closed_twice_frees_its_pool_once() -> None:
     await second.aclose()
     with anyio.fail_after(5):
         await pools.aclose()
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy on loopback that answers every request itself, noting the target it was asked for."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        body = b'{"count": 0, "next": null, "previous": null, "results": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    _Proxy.seen = []
+    try:
+        yield _Proxy.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.anyio
+async def test_a_proxy_named_by_the_environment_is_still_used(proxy: list[str]) -> None:
+    async with CrmClient(Upstream("http://crm.test", SecretStr("a-token")), retry=RetryPolicy(max_attempts=1)) as crm:
+        await crm.search("contacts", limit=5)
+
+    assert [target.split("?")[0] for target in proxy] == ["http://crm.test/api/contacts/"]  # asked of the proxy
