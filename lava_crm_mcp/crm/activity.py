@@ -60,7 +60,11 @@ class ActivityIndex:
 
     def of(self, path: str, record: Record) -> dt.date | None:
         """The newest activity date of a record of `path` (None: none among those read)."""
-        return self.latest.get((PARENTS.get(path, path), record.id))
+        return self.on(path, record.id)
+
+    def on(self, path: str, ident: str) -> dt.date | None:
+        """The newest activity date of the record of `path` with this id (None: none among those read)."""
+        return self.latest.get((PARENTS.get(path, path), ident))
 
     def note(self) -> str:
         """What `last_activity` covers, for a result's note."""

@@ -10,15 +10,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
+import anyio
 from pydantic import BaseModel, Field
 
 from lava_crm_mcp.crm import CrmClient, CrmNotFound
-from lava_crm_mcp.crm.board import Column
+from lava_crm_mcp.crm.activity import ActivityIndex, read_activity
+from lava_crm_mcp.crm.board import Column, Columns
+from lava_crm_mcp.crm.client import ACTIVITY_READ
 from lava_crm_mcp.crm.models import DealCard, PipelineRef
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.stages import find_pipeline, find_stage
 from lava_crm_mcp.tools._shared import Lookup, PipelineArg, ToolArgs, ToolFailure, next_call
-from lava_crm_mcp.tools.forecast import deal_facts
+from lava_crm_mcp.tools.forecast import Facts, deal_facts
 from lava_crm_mcp.tools.render import Link, Result, one_line, values_line
 from lava_crm_mcp.tools.views import CELL_TEXT
 
@@ -44,6 +47,12 @@ class BoardDeal(BaseModel):
     amount: str | None = None
     currency: str | None = None
     account: Link | None = None
+    updated: str | None = None
+    """The deal's last update, when the cards or the read of open deals said it."""
+    last_activity: str | None = None
+    """Its newest activity or timeline entry among those read (the board's note says when not all were)."""
+    idle_days: int | None = None
+    """Days since the later of the two (open deals)."""
 
 
 class BoardStage(BaseModel):
@@ -73,7 +82,9 @@ class BoardResult(Result):
         head = f"{one_line(self.pipeline.name)} (pipeline {self.pipeline.id}{default}): {self.deal_count} deals"
         forecast = f"; open value {_money(self.open_value)}" if self.open_value else ""
         forecast += f", weighted {_money(self.weighted_value)}" if self.weighted_value else ""
-        lines = [head + forecast + (f" ({self.note})" if self.note else "")]
+        idle = any(deal.idle_days is not None for stage in self.stages for deal in stage.deals)
+        legend = "; idle: days since a deal's last update or activity" if idle else ""
+        lines = [head + forecast + (f" ({self.note})" if self.note else "") + legend]
         for stage in self.stages:
             kind = "" if stage.stage_type == "open" else f" ({stage.stage_type})"
             value = f", {_money(stage.value)}" if stage.value else ""
@@ -87,7 +98,8 @@ class BoardResult(Result):
 
 def _deal_cells(deal: BoardDeal) -> list[Any]:
     amount = f"{deal.amount} {deal.currency or ''}".strip() if deal.amount else None
-    return [deal.id, deal.name, amount, deal.account]
+    idle = [f"idle {deal.idle_days} d"] if deal.idle_days is not None else []
+    return [deal.id, deal.name, amount, deal.account, *idle]
 
 
 def _money(value: dict[str, str]) -> str:
@@ -143,16 +155,60 @@ def _cut(text: str | None) -> str | None:
     return text if text is None or len(text) <= CELL_TEXT else text[: CELL_TEXT - 1] + "…"
 
 
-def _deal(card: DealCard, names: dict[Ref, str | None]) -> BoardDeal:
+def _today(crm: CrmClient, column: Column) -> dt.date | None:
+    return crm.today() if column.stage.stage_type == "open" else None
+
+
+def _idle(today: dt.date, updated: str | None, activity: dt.date | None) -> int | None:
+    days = [day for day in (dt.date.fromisoformat(updated) if updated else None, activity) if day is not None]
+    return (today - max(days)).days if days else None
+
+
+def _deal(
+    card: DealCard, names: dict[Ref, str | None], facts: Facts, activity: ActivityIndex, today: dt.date | None
+) -> BoardDeal:
+    """A card as shown; `today` for a card of an open stage (its idle days), None for a closed one."""
     account = Link(id=card.account, name=_cut(names.get(("accounts", card.account)))) if card.account else None
-    return BoardDeal(id=card.id, name=_cut(card.name), amount=card.amount, currency=card.currency, account=account)
+    last, updated = activity.on("opportunities", card.id), facts.updated.get(card.id)
+    return BoardDeal(
+        id=card.id,
+        name=_cut(card.name),
+        amount=card.amount,
+        currency=card.currency,
+        account=account,
+        updated=updated,
+        last_activity=last.isoformat() if last else None,
+        idle_days=_idle(today, updated, last) if today else None,
+    )
+
+
+async def _facts_and_activity(crm: CrmClient, board: Columns) -> tuple[Facts, ActivityIndex]:
+    """The open deals' facts and the org's newest activities, read side by side (one bounded read each)."""
+    found: dict[str, Any] = {}
+
+    async def facts() -> None:
+        found["facts"] = await deal_facts(crm, board)
+
+    async def activity() -> None:
+        found["activity"] = await read_activity(crm.search, None, ACTIVITY_READ)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(facts)
+        group.start_soon(activity)
+    return found["facts"], found["activity"]
+
+
+def _note(facts: Facts, activity: ActivityIndex, columns: list[Column], window: tuple[Any, Any]) -> str | None:
+    notes = [facts.note(columns, window), None if activity.complete else activity.note()]
+    return "; ".join(note for note in notes if note) or None
 
 
 async def read_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
     """Read the board once, summarise every column (weighted by each open deal's probability, within the closing
-    window when one is given), and name the accounts of the deals shown."""
+    window when one is given), and name the accounts of the deals shown, with when each was last updated and last
+    had activity."""
     board = await crm.pipelines.columns(await _pipeline_id(crm, a))
-    facts = await deal_facts(crm, board)
+    facts, activity = await _facts_and_activity(crm, board)
     window = (a.closing_from, a.closing_to)
     every = [facts.within(column, *window) if column.stage.stage_type == "open" else column for column in board.columns]
     columns = _chosen(every, a, board.pipeline)
@@ -167,7 +223,7 @@ async def read_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
             deal_count=column.count,
             value=_shown(column.value()),
             weighted=_shown(facts.weighted([column])) if column.stage.stage_type == "open" else None,
-            deals=[_deal(card, names) for card in shown[column.stage.id]],
+            deals=[_deal(card, names, facts, activity, _today(crm, column)) for card in shown[column.stage.id]],
             more=_more(column, a, board.pipeline),
         )
         for column in columns
@@ -179,5 +235,5 @@ async def read_board(crm: CrmClient, a: BoardArgs) -> BoardResult:
         open_value=_total(open_columns),
         weighted_value=_shown(facts.weighted(open_columns)),
         stages=stages,
-        note=facts.note(open_columns, window),
+        note=_note(facts, activity, open_columns, window),
     )

@@ -2,7 +2,8 @@
 
 Board cards carry a deal's amount; some CRMs' cards also carry its probability and expected close date (the
 Django-CRM kanban does). When they do not, the open deals of the pipeline are read in one bounded search (never one
-read per deal), and a forecast that could not see every open deal says how many it saw.
+read per deal), and a forecast that could not see every open deal says how many it saw. The same read gives each
+open deal's last update (or the cards do, when they carry `updated_at`).
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ def _day(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class Facts:
-    """Each open deal's probability and expected close date, by deal id, and whether every open deal was seen."""
+    """Each open deal's probability, expected close date and last update, by deal id, and whether every open deal
+    was seen."""
 
     probability: Mapping[str, Decimal | None]
     closing: Mapping[str, str | None]
     complete: bool
+    updated: Mapping[str, str | None]
 
     def within(self, column: Column, start: dt.date | None, end: dt.date | None) -> Column:
         """The column with only the deals expected to close in the window (all of them when there is none)."""
@@ -69,7 +72,7 @@ class Facts:
         if unknown:
             notes.append(f"{unknown} open deal(s) without a known probability are not in the weighted value")
         if not self.complete:
-            notes.append(f"probabilities read for the first {READ} open deals only")
+            notes.append(f"probabilities and update dates read for the first {READ} open deals only")
         return "; ".join(notes) or None
 
 
@@ -80,7 +83,13 @@ def _from_cards(board: Columns) -> Facts | None:
         return None
     probability = {str(card["id"]): _number(card.get("probability")) for card in cards}
     closing = {str(card["id"]): _day(card.get("closed_on")) for card in cards}
-    return Facts(probability, closing, complete=True)
+    return Facts(probability, closing, True, _updated(board))
+
+
+def _updated(board: Columns) -> dict[str, str | None]:
+    """The last update of every deal whose card says it."""
+    cards = (card for column in board.columns for card in column.raw)
+    return {str(card["id"]): _day(card["updated_at"]) for card in cards if card.get("updated_at")}
 
 
 async def deal_facts(crm: CrmClient, board: Columns) -> Facts:
@@ -91,4 +100,5 @@ async def deal_facts(crm: CrmClient, board: Columns) -> Facts:
     deals = await crm.search("opportunities", filters={"pipeline": board.pipeline.id, "status": "open"}, limit=READ)
     probability = {deal.id: _number(field_value(deal, "probability")) for deal in deals.items}
     closing = {deal.id: _day(field_value(deal, "closed_on")) for deal in deals.items}
-    return Facts(probability, closing, complete=deals.next is None and not deals.stopped_early)
+    updated = _updated(board) | {deal.id: _day(field_value(deal, "updated_at")) for deal in deals.items}
+    return Facts(probability, closing, deals.next is None and not deals.stopped_early, updated)

@@ -148,6 +148,6 @@ async def test_a_board_shows_hostile_deal_names_as_one_cell(client: Client) -> N
 
     line = next(line for line in text(result).splitlines() if made["record"]["id"] in line)
     cells = split(line.strip(), " | ")
-    assert len(cells) == 4
+    assert (len(cells), cells[4]) == (5, "idle 0 d")
     assert decode(cells[1]) == "Big | Deal; stage=Won\nnext"
     assert "\n" not in line

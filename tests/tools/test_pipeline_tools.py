@@ -85,7 +85,8 @@ async def test_get_pipeline_board_defaults_to_the_default_pipeline(client: Clien
     assert text(result).splitlines()[0] == (
         f"Sales Pipeline (pipeline {default['pipeline']['id']}, default): 12 deals; "
         "open value 54000.00 CHF, 136000.00 EUR, 77500.00 GBP, 58000.00 USD, "
-        "weighted 16200.00 CHF, 78550.00 EUR, 33200.00 GBP, 15900.00 USD"
+        "weighted 16200.00 CHF, 78550.00 EUR, 33200.00 GBP, 15900.00 USD; "
+        "idle: days since a deal's last update or activity"
     )
 
 

@@ -190,6 +190,28 @@ async def test_the_boards_weighted_value_is_each_open_deals_amount_times_its_pro
     assert board["weighted_value"] == {"CHF": "16200.00", "EUR": "78550.00", "GBP": "33200.00", "USD": "15900.00"}
 
 
+async def test_board_cards_say_when_each_deal_was_last_updated_and_had_activity(client: Client) -> None:
+    deals, day = await ids(client, "deals"), await today(client)
+    ok(await client.call_tool("log_activity", {"kind": "call", "subject": "Zq", "deal_id": deals["Team licences"]}))
+    rows = ok(await client.call_tool("search_deals", {"limit": 50}))["items"]
+    updated = {row["id"]: row["updated_at"][:10] for row in rows}
+
+    result = await client.call_tool("get_pipeline_board", {})
+
+    board = ok(result)
+    cards = {card["id"]: (stage["stage_type"], card) for stage in board["stages"] for card in stage["deals"]}
+    called = cards[deals["Team licences"]][1]
+    assert (called["last_activity"], called["idle_days"]) == (day.isoformat(), 0)
+    for card in (card for kind, card in cards.values() if kind == "open"):
+        assert card["updated"] == updated[card["id"]]
+        idle = (day - dt.date.fromisoformat(max(card["updated"], card["last_activity"] or ""))).days
+        assert card["idle_days"] == idle
+    assert all(card["idle_days"] is None for kind, card in cards.values() if kind != "open")
+    quiet = next(card for kind, card in cards.values() if kind == "open" and card["last_activity"] is None)
+    assert f"| idle {quiet['idle_days']} d" in text(result)
+    assert "idle: days since a deal's last update or activity" in text(result)
+
+
 async def test_a_closing_window_restricts_the_forecast_to_deals_expected_to_close_in_it(client: Client) -> None:
     ident, day = await deal_id(client, "Route optimisation"), await today(client)
     ok(await client.call_tool("update_deal", {"deal_id": ident, "closed_on": (day + dt.timedelta(days=3)).isoformat()}))
