@@ -41,6 +41,17 @@ def shown(value: object) -> str:
     return text if UNSAFE.search(text) is None else json.dumps(text, ensure_ascii=False)
 
 
+STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}):\d{2}(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def to_the_minute(value: Any) -> Any:
+    """A CRM timestamp as text shows it: to the minute (`2025-04-03T18:44:00.000000Z` → `2025-04-03T18:44Z`); the
+    structured result keeps it whole."""
+    if isinstance(value, str) and (found := STAMP.fullmatch(value)):
+        return found[1] + (found[2] or "")
+    return value
+
+
 def one_line(value: object) -> str:
     """`shown`, for free text embedded in a sentence."""
     return shown(value)

@@ -22,7 +22,7 @@ from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.placement import Status, place
 from lava_crm_mcp.crm.writes import dropped_note
-from lava_crm_mcp.tools.render import Link, Parent, cell, shown
+from lava_crm_mcp.tools.render import Link, Parent, cell, shown, to_the_minute
 
 __all__ = ["LONG_TEXT", "SHORT_TEXT", "Namer", "View", "unreadable_note", "view"]
 
@@ -230,7 +230,7 @@ class View:
             elif isinstance(value, list):
                 shown.append(f"{key}={', '.join(_linked(item) for item in value)}")  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
             else:
-                shown.append(f"{key}={cell(value)}")
+                shown.append(f"{key}={cell(to_the_minute(value))}")
         return "; ".join(shown)
 
 

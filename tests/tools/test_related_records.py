@@ -52,6 +52,9 @@ async def test_get_account_lists_its_contacts_and_its_open_deals_tasks_and_cases
         "activities: none",
         "timeline: none",
     ]
+    tables = [line.strip() for line in shown.splitlines() if line.startswith("  id | ")]
+    assert "  id | name | amount | prob | stage | status | close | updated" in shown.splitlines()
+    assert not [table for table in tables if "last activity" in table]  # a get reads no activity for its rows
 
 
 async def test_won_deals_completed_tasks_and_closed_cases_are_not_in_the_open_lists(client: Client) -> None:
