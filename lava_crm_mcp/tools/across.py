@@ -90,7 +90,9 @@ class Records(Result):
         for kind in dict.fromkeys(item.kind for item in self.items):
             v = view(resource(kind))
             rows = [v.row.model_validate(item.row) for item in self.items if item.kind == kind]
-            lines += [f"{v.spec.plural}:", *(f"  {line}" for line in table(v.headers, map(v.cells, rows)))]
+            shown = v.shown(with_activity=False)  # no activity is read for them
+            cells = ([row[i] for i in shown] for row in map(v.cells, rows))
+            lines += [f"{v.spec.plural}:", *(f"  {line}" for line in table([v.headers[i] for i in shown], cells))]
         return "\n".join(lines)
 
 

@@ -107,8 +107,12 @@ def _tool(kind: Kind) -> ToolSpec[Any]:
         writes = any(item.action in ("create", "update") for item in plan.rows)
         outcome: Literal["preview", "nothing to do"] = "preview" if writes else "nothing to do"
         summary = f"{len(a.rows)} rows: {_counts(plan.rows, 'action')}."
-        if not writes:
+        undecided = sum(1 for item in plan.rows if item.action == "decide")
+        if not writes and not undecided:
             summary += " Nothing to write: the CRM already holds these rows."
+        elif not writes:
+            held = "; the CRM already holds the others" if undecided < len(plan.rows) else ""
+            summary += f" Nothing to write until the rows to decide are settled (each says how){held}."
         return Synced(
             kind=spec.plural, outcome=outcome, summary=summary, rows=plan.rows, target=key(a), version=plan.version
         )

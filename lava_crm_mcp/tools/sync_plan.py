@@ -21,7 +21,7 @@ from lava_crm_mcp.crm.inputs import ID_PATTERN, Country, Email, Industry, Text
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.resources import ACCOUNTS, CONTACTS
 from lava_crm_mcp.crm.search import Budget
-from lava_crm_mcp.tools._shared import Lookup, ToolArgs
+from lava_crm_mcp.tools._shared import Lookup, ToolArgs, next_call
 from lava_crm_mcp.tools.matching import fold, keys_of, norm_email, same
 from lava_crm_mcp.tools.progress import progress
 from lava_crm_mcp.tools.render import Link
@@ -203,22 +203,33 @@ def _decide(number: int, why: str, records: Sequence[Record], spec: ResourceSpec
     return Planned(row=number, action="decide", why=why, candidates=candidates)
 
 
+def _namesake(spec: ResourceSpec[Any, Any, Any], kind: Kind, record: Record, theirs: str, body: dict[str, Any]) -> str:
+    """Why a namesake with another email is a decision, and the calls that settle it either way (the next sync then
+    matches the row by its email)."""
+    email = kind.fields["email"]
+    same_one = next_call(f"update_{spec.noun}", {f"{spec.noun}_id": record.id, email: body[email]})
+    another = next_call(f"create_{spec.noun}", body)
+    return (
+        f"a {spec.noun} with this name at this account has another email ({theirs}). The same one: {same_one}; "
+        f"another: {another}; then sync again"
+    )
+
+
 def _match(number: int, kind: Kind, body: dict[str, Any], records: Sequence[Record]) -> tuple[Planned, Record | None]:
     """The plan for one row, and the record it updates (if any)."""
     spec, hits = kind.spec, same(kind.spec.path, body, records)
     for key, said in (("email", "this email"), ("phone", "this phone number"), ("name", "this name at this account")):
         matched = hits.get(key, [])
         if len(matched) > 1:
-            return _decide(
-                number, f"{len(matched)} {spec.plural} have {said}: say which (or merge them first)", matched, spec
-            ), None
+            merge = next_call(f"merge_{spec.plural}", {"keep_id": matched[0].id, "merge_id": matched[1].id})
+            why = f"{len(matched)} {spec.plural} have {said}: merge them first (e.g. {merge}), then sync again"
+            return _decide(number, why, matched, spec), None
         if matched:
             record = matched[0]
             email = norm_email(body.get(kind.fields["email"]))
             theirs = norm_email(field_value(record, kind.fields["email"]))
             if key == "name" and email and theirs and email != theirs:
-                why = f"a {spec.noun} with this name at this account has another email ({theirs}): the same one?"
-                return _decide(number, why, matched, spec), None
+                return _decide(number, _namesake(spec, kind, record, theirs, body), matched, spec), None
             changes = _changes(record, body, spec.label)
             action = "update" if changes else "unchanged"
             return Planned(row=number, action=action, id=record.id, name=spec.display(record), changes=changes), record
@@ -264,11 +275,12 @@ def _twins(kind: Kind, rows: list[Planned], bodies: Mapping[int, Mapping[str, An
     write of the same record."""
     seen: dict[tuple[str, str], int] = {}
     for item in rows:
-        if item.row not in bodies or item.action == "decide":
+        if item.row not in bodies:
             continue
         keys = [key for key in keys_of(kind.spec.path, dict(bodies[item.row])) if key[0] != "folded name"]
         earlier = next((seen[key] for key in keys if key in seen), None)
-        if earlier is not None:
-            item.action, item.why, item.changes = "decide", f"the same {kind.spec.noun} as row {earlier}", {}
-            continue
-        seen.update(dict.fromkeys(keys, item.row))
+        for key in keys:  # a row to decide still holds its keys: a later row with them is the same record
+            seen.setdefault(key, item.row)
+        if earlier is not None and item.action != "decide":
+            why = f"the same {kind.spec.noun} as row {earlier}: send one row for it"
+            item.action, item.why, item.changes = "decide", why, {}

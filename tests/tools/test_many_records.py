@@ -103,14 +103,32 @@ async def test_ambiguous_and_contradicting_rows_are_never_written(client: Client
 
     decided = {row["row"]: row for row in plan["rows"] if row["action"] == "decide"}
     assert set(decided) == {1, 2, 3, 5}
-    assert "have this phone number" in decided[1]["why"]
+    assert "have this phone number: merge them first (e.g. merge_contacts(keep_id=" in decided[1]["why"]
     assert len(decided[1]["candidates"]) == 2
     assert "another email" in decided[2]["why"]
-    assert [candidate["id"] for candidate in decided[2]["candidates"]] == [contacts["Ada Lovelace"]]
+    ada = contacts["Ada Lovelace"]
+    assert f"update_contact(contact_id='{ada}', primary_email='ada@elsewhere.example')" in decided[2]["why"]
+    assert "another: create_contact(first_name='Ada', last_name='Lovelace', primary_email=" in decided[2]["why"]
+    assert [candidate["id"] for candidate in decided[2]["candidates"]] == [ada]
     assert "no account has this name" in decided[3]["why"]
-    assert decided[5]["why"] == "the same contact as row 4"
+    assert decided[5]["why"] == "the same contact as row 4: send one row for it"
     assert [row["outcome"] for row in applied["rows"]] == ["skipped", "skipped", "skipped", "created", "skipped"]
     assert await count(client, "contacts") == before + 1
+
+
+async def test_a_row_repeating_a_row_to_decide_is_decided_too_and_nothing_is_written(client: Client) -> None:
+    namesake = {"first_name": "Ada", "last_name": "Lovelace", "account": "Analytical Engines Ltd"}
+    rows = [
+        namesake | {"email": "ada@elsewhere.example"},
+        {"first_name": "Ada", "last_name": "L.", "email": "ADA@elsewhere.example"},
+    ]
+
+    plan = ok(await client.call_tool("sync_contacts", {"rows": rows}))
+
+    assert [row["action"] for row in plan["rows"]] == ["decide", "decide"]
+    assert plan["rows"][1]["why"] == "the same contact as row 1: send one row for it"
+    assert (plan["outcome"], plan.get("confirm")) == ("nothing to do", None)
+    assert plan["summary"].endswith("Nothing to write until the rows to decide are settled (each says how).")
 
 
 class FailingOne(httpx.AsyncBaseTransport):
@@ -209,8 +227,10 @@ async def test_records_of_any_kinds_are_read_by_id_in_one_call(client: Client) -
     deal = (await ids(client, "deals"))["Platform expansion"]
     invoice = (await ids(client, "invoices"))["Starter plan – annual"]
 
-    found = ok(await client.call_tool("get_records", {"ids": [deal, contact, invoice, "no-such-id"]}))
+    result = await client.call_tool("get_records", {"ids": [deal, contact, invoice, "no-such-id"]})
 
+    found = ok(result)
+    assert "last activity" not in text(result)  # a column nothing fills here
     assert {(item["kind"], item["id"]) for item in found["items"]} == {
         ("opportunities", deal),
         ("contacts", contact),
