@@ -2,7 +2,8 @@
 
 Each item is done on its own (a few at a time toward the CRM), reports its own outcome, and a failure on one never
 hides the others'. A write whose answer was lost is reported as unknown, never retried; the result gives the exact
-call that resends only the items that surely failed. Long batches report MCP progress.
+call that resends only the items the CRM could not take then (busy, unreachable, out of balance: surely unchanged),
+and says which it refused (a resend would be refused again). Long batches report MCP progress.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import anyio
 from pydantic import BaseModel, Field, StringConstraints
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmOutcomeUnknown
+from lava_crm_mcp.crm.errors import CrmPaymentRequired, CrmRateLimited, CrmUnavailable
 from lava_crm_mcp.crm.inputs import TaskPriority, TaskStatus
 from lava_crm_mcp.crm.resources import TASKS
 from lava_crm_mcp.tools._shared import WRITE, IdArg, Lookup, ToolArgs, ToolFailure, ToolSpec, next_call
@@ -41,6 +43,8 @@ class Item(BaseModel):
     name: str | None = None
     outcome: Outcome
     detail: str | None = None
+    again: bool = Field(default=False, exclude=True)
+    """Failed because the CRM could not take it then (the same call may succeed later), not refused."""
 
 
 class Batch(Result):
@@ -50,11 +54,15 @@ class Batch(Result):
     summary: str
     items: list[Item]
     resend: str | None = None
-    """The exact call that retries only the items that surely failed (never those whose outcome is unknown)."""
+    """The exact call that retries only the items the CRM could not take then (never refused ones, never those whose
+    outcome is unknown)."""
 
     def render(self) -> str:
         lines = [self.summary, *(f"  {values_line([i.id, i.name, i.outcome, i.detail])}" for i in self.items)]
-        return "\n".join([*lines, *([f"Resend the failed ones: {self.resend}"] if self.resend else [])])
+        refused = sum(1 for item in self.items if item.outcome == "failed" and not item.again)
+        if refused:
+            lines.append(f"Not to resend as they are: {refused} refused (a resend would be refused again; see each).")
+        return "\n".join([*lines, *([f"Resend those the CRM could not take: {self.resend}"] if self.resend else [])])
 
     def audit_items(self) -> list[AuditItem]:
         said = {"done": "done", "unchanged": "done", "failed": "refused", "unknown": "unknown"}
@@ -69,6 +77,8 @@ async def _one(work: Work, ident: str) -> Item:
         return await work(ident)
     except CrmOutcomeUnknown as exc:
         return Item(id=ident, outcome="unknown", detail=exc.message)
+    except (CrmRateLimited, CrmUnavailable, CrmPaymentRequired) as exc:  # surely not applied: worth a resend
+        return Item(id=ident, outcome="failed", detail=exc.message, again=True)
     except (CrmError, ToolFailure) as exc:
         return Item(id=ident, outcome="failed", detail=exc.message if isinstance(exc, CrmError) else str(exc))
     except Exception:  # one item's bug must not hide the others' outcomes
@@ -104,7 +114,7 @@ def summary(kind: str, items: Sequence[Item], done: str) -> str:
 
 
 def resend(tool: str, arguments: dict[str, Any], field: str, items: Sequence[Item]) -> str | None:
-    failed = [item.id for item in items if item.outcome == "failed"]
+    failed = [item.id for item in items if item.outcome == "failed" and item.again]
     return next_call(tool, {field: failed, **arguments}) if failed else None
 
 
@@ -176,7 +186,7 @@ MOVE_DEALS: ToolSpec[Any] = ToolSpec(
     move_deals_to_stage,
     WRITE,
     "deals",
-    check=lambda a: "See where they are now with search_deals or get_pipeline_board; resend only failed ones.",
+    check=lambda a: "See where they are now with search_deals or get_pipeline_board before resending any.",
 )
 UPDATE_TASKS: ToolSpec[Any] = ToolSpec(
     "update_tasks",
@@ -187,5 +197,5 @@ UPDATE_TASKS: ToolSpec[Any] = ToolSpec(
     update_tasks,
     WRITE,
     "tasks",
-    check=lambda a: "See them as they are now with search_tasks; resend only the failed ones.",
+    check=lambda a: "See them as they are now with search_tasks before resending any.",
 )

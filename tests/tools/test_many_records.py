@@ -197,10 +197,39 @@ async def test_twenty_deals_move_in_one_call_each_with_its_outcome_and_timeline(
 async def test_a_batch_move_reports_a_bad_id_and_still_moves_the_others(client: Client) -> None:
     good = (await ids(client, "deals"))["Platform expansion"]
 
-    moved = ok(await client.call_tool("move_deals_to_stage", {"deal_ids": [good, "no-such-deal"], "stage": "Won"}))
+    result = await client.call_tool("move_deals_to_stage", {"deal_ids": [good, "no-such-deal"], "stage": "Won"})
+
+    moved = ok(result)
 
     assert [item["outcome"] for item in moved["items"]] == ["done", "failed"]
-    assert moved["resend"] == "move_deals_to_stage(deal_ids=['no-such-deal'], stage='Won')"
+    assert moved.get("resend") is None  # a resend would be refused again
+    assert "Not to resend as they are: 1 refused" in text(result)
+
+
+class BusyFor(httpx.AsyncBaseTransport):
+    """The sandbox, except that moving this deal meets a busy CRM (429): surely not applied, worth a resend."""
+
+    def __init__(self, app: Starlette, deal: str) -> None:
+        self.inner, self.deal = httpx.ASGITransport(app=app), deal
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and f"/deals/{self.deal}/move/" in request.url.path:
+            return httpx.Response(429, json={"detail": "Slow down."})
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_batch_resends_only_what_the_crm_could_not_take_then(connect: Connect, sandbox: Starlette) -> None:
+    async with connect() as client:
+        deals = await ids(client, "deals")
+    busy, good = deals["Team licences"], deals["Platform expansion"]
+    async with crm_client(BusyFor(sandbox, busy)) as crm, connect(crm=crm) as client:
+        arguments = {"deal_ids": [good, busy, "no-such-deal"], "stage": "Negotiation"}
+        result = await client.call_tool("move_deals_to_stage", arguments)
+
+    moved = ok(result)
+    assert [item["outcome"] for item in moved["items"]] == ["done", "failed", "failed"]
+    assert moved["resend"] == f"move_deals_to_stage(deal_ids=['{busy}'], stage='Negotiation')"
+    assert "1 refused" in text(result)
 
 
 async def test_completing_many_tasks_in_one_call_records_when_each_was_done(client: Client) -> None:
