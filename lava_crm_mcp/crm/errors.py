@@ -38,6 +38,7 @@ __all__ = [
     "StageChangeRefused",
     "UnknownPipeline",
     "UnknownStage",
+    "not_taken",
 ]
 
 
@@ -123,3 +124,11 @@ class CrmOutcomeUnknown(CrmUnavailable):
 
 class CrmProtocolError(CrmError):
     """The CRM answered with something we cannot read."""
+
+
+def not_taken(exc: CrmError) -> bool:
+    """The CRM could not take the call then (busy, unreachable, out of balance) and surely did not apply it: the same
+    call may succeed later. False for a refusal (a resend would be refused again) and for an unknown outcome."""
+    return isinstance(exc, CrmRateLimited | CrmPaymentRequired | CrmUnavailable) and not isinstance(
+        exc, CrmOutcomeUnknown
+    )

@@ -18,7 +18,7 @@ import anyio
 from pydantic import BaseModel, Field, StringConstraints
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmOutcomeUnknown
-from lava_crm_mcp.crm.errors import CrmPaymentRequired, CrmRateLimited, CrmUnavailable
+from lava_crm_mcp.crm.errors import not_taken
 from lava_crm_mcp.crm.inputs import TaskPriority, TaskStatus
 from lava_crm_mcp.crm.resources import TASKS
 from lava_crm_mcp.tools._shared import WRITE, IdArg, Lookup, ToolArgs, ToolFailure, ToolSpec, next_call
@@ -77,10 +77,10 @@ async def _one(work: Work, ident: str) -> Item:
         return await work(ident)
     except CrmOutcomeUnknown as exc:
         return Item(id=ident, outcome="unknown", detail=exc.message)
-    except (CrmRateLimited, CrmUnavailable, CrmPaymentRequired) as exc:  # surely not applied: worth a resend
-        return Item(id=ident, outcome="failed", detail=exc.message, again=True)
-    except (CrmError, ToolFailure) as exc:
-        return Item(id=ident, outcome="failed", detail=exc.message if isinstance(exc, CrmError) else str(exc))
+    except CrmError as exc:
+        return Item(id=ident, outcome="failed", detail=exc.message, again=not_taken(exc))
+    except ToolFailure as exc:
+        return Item(id=ident, outcome="failed", detail=str(exc))
     except Exception:  # one item's bug must not hide the others' outcomes
         logger.exception("a batch item failed unexpectedly")
         return Item(id=ident, outcome="failed", detail="failed inside lava-crm-mcp (a bug; see the server log)")

@@ -15,6 +15,7 @@ import anyio
 from pydantic import Field, create_model
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmOutcomeUnknown
+from lava_crm_mcp.crm.errors import not_taken
 from lava_crm_mcp.tools._shared import WRITE, ConfirmArg, ToolArgs, ToolSpec
 from lava_crm_mcp.tools.audit import AuditItem
 from lava_crm_mcp.tools.progress import progress
@@ -81,6 +82,16 @@ async def _apply(crm: CrmClient, kind: Kind, item: Planned, body: dict[str, Any]
         item.outcome, item.detail = "unknown", f"{exc.message} Do not resend it; look it up first."
     except CrmError as exc:
         item.outcome, item.detail = "failed", exc.message
+        item.again = not_taken(exc)
+
+
+def _resend(rows: Sequence[Planned]) -> str | None:
+    """Which rows were surely not written, and what to do with each: send again, or fix first."""
+    busy = [str(item.row) for item in rows if item.outcome == "failed" and item.again]
+    refused = [str(item.row) for item in rows if item.outcome == "failed" and not item.again]
+    parts = [f"resend rows {', '.join(busy)} as they are (the CRM could not take them then)"] if busy else []
+    parts += [f"fix rows {', '.join(refused)} first (the CRM refused them; see each)"] if refused else []
+    return f"Not written: {'; '.join(parts)}; then sync those rows again." if parts else None
 
 
 class SyncArgs(ToolArgs):
@@ -130,10 +141,8 @@ def _tool(kind: Kind) -> ToolSpec[Any]:
         async with anyio.create_task_group() as group:
             for item in plan.rows:
                 group.start_soon(one, item)
-        failed = [item.row for item in plan.rows if item.outcome == "failed"]
-        resend = f"Resend only rows {', '.join(map(str, failed))} (they surely were not written)." if failed else None
         summary = f"{len(a.rows)} rows applied: {_counts(plan.rows, 'outcome')}."
-        return Synced(kind=spec.plural, outcome="applied", summary=summary, rows=plan.rows, resend=resend)
+        return Synced(kind=spec.plural, outcome="applied", summary=summary, rows=plan.rows, resend=_resend(plan.rows))
 
     matched = "email, then phone, then name" + (" at the account" if "account" in kind.fields else "")
     return ToolSpec(

@@ -112,6 +112,8 @@ class Planned(BaseModel):
     candidates: list[Link] = Field(default_factory=list[Link])
     outcome: Literal["created", "updated", "unchanged", "skipped", "failed", "unknown"] | None = None
     detail: str | None = None
+    again: bool = Field(default=False, exclude=True)
+    """Failed because the CRM could not take it then (a resend may succeed), not refused."""
 
 
 @dataclass

@@ -132,30 +132,37 @@ async def test_a_row_repeating_a_row_to_decide_is_decided_too_and_nothing_is_wri
 
 
 class FailingOne(httpx.AsyncBaseTransport):
-    """The sandbox, except that creating the contact with this email fails (the CRM refuses it)."""
+    """The sandbox, except that creating the contact with this email fails: refused (400) or not taken (429)."""
 
-    def __init__(self, app: Starlette, email: str) -> None:
-        self.inner, self.email = httpx.ASGITransport(app=app), email
+    def __init__(self, app: Starlette, email: str, status: int) -> None:
+        self.inner, self.email, self.status = httpx.ASGITransport(app=app), email, status
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and self.email.encode() in request.content:
-            return httpx.Response(400, json={"primary_email": ["This address is blocked."]})
+            return httpx.Response(self.status, json={"primary_email": ["This address is blocked."]})
         return await self.inner.handle_async_request(request)
 
 
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (400, "fix rows 3 first (the CRM refused them; see each)"),
+        (429, "resend rows 3 as they are (the CRM could not take them then)"),
+    ],
+)
 async def test_a_row_the_crm_refuses_fails_alone_and_the_result_says_which_rows_to_resend(
-    connect: Connect, sandbox: Starlette
+    connect: Connect, sandbox: Starlette, status: int, said: str
 ) -> None:
     rows = [person(n) for n in range(5)]
-    async with crm_client(FailingOne(sandbox, "zq002@example.com")) as crm, connect(crm=crm) as client:
+    async with crm_client(FailingOne(sandbox, "zq002@example.com", status)) as crm, connect(crm=crm) as client:
         plan = ok(await client.call_tool("sync_contacts", {"rows": rows}))
         result = await client.call_tool("sync_contacts", {"rows": rows, "confirm": plan["confirm"]})
         again = ok(await client.call_tool("sync_contacts", {"rows": rows}))
 
     applied = ok(result)
     assert [row["outcome"] for row in applied["rows"]] == ["created", "created", "failed", "created", "created"]
-    assert "This address is blocked." in applied["rows"][2]["detail"]
-    assert applied["resend"] == "Resend only rows 3 (they surely were not written)."
+    assert applied["rows"][2]["detail"]
+    assert applied["resend"] == f"Not written: {said}; then sync those rows again."
     assert [row["action"] for row in again["rows"]] == ["unchanged", "unchanged", "create", "unchanged", "unchanged"]
 
 
