@@ -1,13 +1,13 @@
-"""Relation filters given a name: `account_id="Curie Biolabs"` is the one account of that name (compared without
-case or accents), as stage names are resolved on the board. A value that is a record's id stays an id; none or
-several records of that name is an error that lists them — never a guess.
+"""Relations given a name, in filters and in writes: `account_id="Curie Biolabs"` is the one account of that name
+(compared without case or accents), as stage names are resolved on the board. A value that is a record's id stays
+an id; none or several records of that name is an error that lists them — never a guess.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound
 from lava_crm_mcp.crm.filters import RefIs
@@ -17,7 +17,7 @@ from lava_crm_mcp.crm.noun import ResourceSpec
 from lava_crm_mcp.crm.resources import resource
 from lava_crm_mcp.crm.text import fold
 
-__all__ = ["Named", "named", "resolve_refs"]
+__all__ = ["Named", "named", "resolve_fields", "resolve_refs"]
 
 NAME_READ = 20
 SURELY_AN_ID = re.compile(r"^(?=[\w-]*\d)(?=[\w-]*[-_])[\w-]+$|^\d+$", re.ASCII)
@@ -40,6 +40,23 @@ async def named(path: str, value: str, search: Search, names: Names) -> Named:
     return [(record_id, name) for record_id, name in await search(path, value) if fold(name) == fold(value)]
 
 
+async def _the_one(label: str, path: str, value: str, search: Search, names: Names) -> str:
+    """The id of the one record of `path` that `value` names (its id, or its name); none or several is an error."""
+    value = value.strip()
+    found = await named(path, value, search, names)
+    if len(found) == 1:
+        return found[0][0]
+    other = resource(path)
+    if not found:
+        raise CrmNotFound(
+            f"{label}: no {other.noun} has the id or name {value!r}. Find it with search_{other.plural}"
+            f"(query={value!r}) and pass its id."
+        )
+    listed = ", ".join(f"{record_id} ({name})" for record_id, name in found)
+    message = f"{label}: {len(found)} {other.plural} are named {value!r}: {listed}. Pass the id of the one you mean."
+    raise CrmInvalid(message, fields={label: [message]})
+
+
 async def resolve_refs(
     spec: ResourceSpec[Any, Any, Any], given: Mapping[str, Any], search: Search, names: Names
 ) -> dict[str, Any]:
@@ -47,22 +64,24 @@ async def resolve_refs(
     resolved = dict(given)
     for item in spec.filters:
         target = spec.relations.get(item.field) if isinstance(item, RefIs) else None
-        if target is None or item.name not in given:
-            continue
-        value = str(given[item.name]).strip()
-        found = await named(target, value, search, names)
-        if len(found) == 1:
-            resolved[item.name] = found[0][0]
-            continue
-        other = resource(target)
-        if not found:
-            raise CrmNotFound(
-                f"{item.name}: no {other.noun} has the id or name {value!r}. Find it with search_{other.plural}"
-                f"(query={value!r}) and pass its id."
-            )
-        listed = ", ".join(f"{record_id} ({name})" for record_id, name in found)
-        message = (
-            f"{item.name}: {len(found)} {other.plural} are named {value!r}: {listed}. Pass the id of the one you mean."
-        )
-        raise CrmInvalid(message, fields={item.name: [message]})
+        if target is not None and item.name in given:
+            resolved[item.name] = await _the_one(item.name, target, str(given[item.name]), search, names)
+    return resolved
+
+
+async def resolve_fields(
+    spec: ResourceSpec[Any, Any, Any], body: Mapping[str, Any], search: Search, names: Names
+) -> dict[str, Any]:
+    """A write's body with each link given by name (`account="Curie Biolabs"`, `contacts=["Ada Lovelace"]`)
+    replaced by the id of the one record of that name; ids stay as they are, without a read."""
+    resolved = dict(body)
+    for field, target in spec.relations.items():
+        value = body.get(field)
+        if isinstance(value, str) and value.strip():
+            resolved[field] = await _the_one(field, target, value, search, names)
+        elif isinstance(value, list):
+            items = cast(list[Any], value)
+            resolved[field] = [
+                await _the_one(field, target, item, search, names) if isinstance(item, str) else item for item in items
+            ]
     return resolved

@@ -12,13 +12,14 @@ from lava_crm_mcp.crm.ids import check_id
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.tools._shared import ToolFailure, next_call
 from lava_crm_mcp.tools.arguments import BodyArgs, edits, unclearable
-from lava_crm_mcp.tools.matching import fold, norm_email
+from lava_crm_mcp.tools.matching import FIELDS, REASONS, fold, keys_of, norm_email
 
 __all__ = [
     "apply_members",
     "cleared",
     "duplicate_of",
     "explain_refusal",
+    "likely_twins",
     "placed_deal",
     "plan_members",
     "refuse_duplicate",
@@ -33,6 +34,28 @@ async def duplicate_of(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], value:
     key = spec.natural_key or ""
     same = norm_email if "email" in key else fold  # an email up to case; a name up to case, accents and spaces
     return next((row for row in found.items if same(field_value(row, key)) == same(value)), None)
+
+
+async def likely_twins(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], record: Record) -> list[str]:
+    """After a create: the records the new one is likely the same as (the same phone, or the same name up to case
+    and accents at the same account), each with its merge call. A note, never a refusal: two people can share a
+    name, and only the caller knows."""
+    if spec.path not in FIELDS:
+        return []
+    last = str(field_value(record, FIELDS[spec.path]["name"][-1]) or "")
+    words = {last, fold(last), *(str(field_value(record, name) or "") for name in FIELDS[spec.path]["phone"])}
+    found: dict[str, Record] = {}
+    for word in sorted(word for word in words if word.strip()):
+        found |= {row.id: row for row in (await crm.search(spec.path, text=word, limit=20)).items}
+    mine = {kind: value for kind, value in keys_of(spec.path, record) if kind in ("phone", "name")}
+    notes: list[str] = []
+    for other in (row for ident, row in found.items() if ident != record.id):
+        shared = [REASONS[kind] for kind, value in keys_of(spec.path, other) if mine.get(kind) == value]
+        if shared:
+            merge = next_call(f"merge_{spec.plural}", {"keep_id": other.id, "merge_id": record.id})
+            label = f"{spec.display(other)} ({other.id})"
+            notes.append(f"Likely the same {spec.noun} as {label}: {', '.join(shared)}. If so: {merge}.")
+    return notes
 
 
 def _existing(spec: ResourceSpec[Any, Any, Any], record: Record, value: str, *, refused: bool) -> ToolFailure:

@@ -15,7 +15,7 @@ from lava_crm_mcp.crm.filters import field_value, is_phone, phone_key
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.text import clean_text, fold
 
-__all__ = ["Key", "fold", "group_duplicates", "keys_of", "norm_email"]
+__all__ = ["FIELDS", "REASONS", "Key", "fold", "group_duplicates", "keys_of", "norm_email"]
 
 Key = tuple[str, str]
 """(what it is, its value): ("email", "ada@example.com"), ("phone", "79460958"), ("name", "irene joliot")."""

@@ -27,6 +27,7 @@ from lava_crm_mcp.tools.edits import (
     apply_members,
     cleared,
     explain_refusal,
+    likely_twins,
     placed_deal,
     plan_members,
     refuse_duplicate,
@@ -138,6 +139,7 @@ def create_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     result = _created_model(v)
 
     async def create(crm: CrmClient, a: BodyArgs) -> Created[Any]:
+        a = await _linked(crm, spec, a)
         await refuse_duplicate(crm, spec, a)
         target = await target_stage(crm, a.get("stage"), a.get("pipeline")) if spec.on_board else None
         try:
@@ -149,6 +151,7 @@ def create_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         if record is not None:
             record = await _placed(crm, record, target)
             shown, notes = v.record_of(record, await v.namer(crm, [record], full=True))
+            notes += await likely_twins(crm, spec, record)
         return result(
             kind=spec.noun, record=shown, notes=notes, message=made.message, find_with=f"search_{spec.plural}"
         )
@@ -170,6 +173,13 @@ def create_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
         spec.plural,
         check=check,
     )
+
+
+async def _linked(crm: CrmClient, spec: ResourceSpec[Any, Any, Any], a: BodyArgs) -> BodyArgs:
+    """The arguments with every link given by name (an account, a deal's contacts) as that one record's id."""
+    given = {name: a.get(name) for name in spec.relations if a.get(name)}
+    resolved = await crm.linked_by_id(spec.path, given) if given else given
+    return a.model_copy(update=resolved) if resolved != given else a
 
 
 def _read_back(spec: ResourceSpec[Any, Any, Any], gone: str = "") -> Any:
@@ -201,6 +211,7 @@ def update_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
     result = _record_result(v, None)
 
     async def update(crm: CrmClient, a: BodyArgs) -> RecordResult[Any]:
+        a = await _linked(crm, spec, a)
         record_id, changes = getattr(a, id_field), cleared(spec, a.changes(id_field))
         if not changes and not any(a.get(extra) for extra in a.extras):
             raise ToolFailure(f"Nothing to update: pass {id_field} and at least one field to change.")

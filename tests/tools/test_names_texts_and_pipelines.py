@@ -40,6 +40,50 @@ async def test_an_ambiguous_or_unknown_name_is_listed_never_guessed(client: Clie
     assert "search_accounts(query='Zq No Such Company')" in unknown
 
 
+async def test_a_write_names_its_links_by_name_and_an_ambiguous_or_unknown_one_writes_nothing(client: Client) -> None:
+    accounts, contacts = await ids(client, "accounts"), await ids(client, "contacts")
+    ok(
+        await client.call_tool(
+            "create_contact", {"first_name": "Marie", "last_name": "Curie", "primary_email": "m@zq.example"}
+        )
+    )
+    before = ok(await client.call_tool("search_deals", {"limit": 1}))["total"]
+
+    made = ok(
+        await client.call_tool(
+            "create_deal", {"name": "Zq named", "account": "babbage & co", "contacts": ["Ada Lovelace"]}
+        )
+    )["record"]
+    moved = ok(await client.call_tool("update_deal", {"deal_id": made["id"], "account": "Hopper Systems Inc"}))
+    ambiguous = failed(await client.call_tool("create_deal", {"name": "Zq two", "contacts": ["Marie Curie"]}))
+    unknown = failed(await client.call_tool("create_deal", {"name": "Zq three", "account": "Zq No Such Company"}))
+
+    assert (made["account"]["id"], [c["id"] for c in made["contacts"]]) == (
+        accounts["Babbage & Co"],
+        [contacts["Ada Lovelace"]],
+    )
+    assert moved["record"]["account"]["id"] == accounts["Hopper Systems Inc"]
+    assert "contacts: 2 contacts are named 'Marie Curie'" in ambiguous
+    assert "account: no account has the id or name 'Zq No Such Company'" in unknown
+    assert ok(await client.call_tool("search_deals", {"limit": 1}))["total"] == before + 1
+
+
+async def test_a_new_contact_that_is_likely_an_existing_one_says_so_with_the_merge_call(client: Client) -> None:
+    irene = (await ids(client, "contacts"))["Irene Joliot"]
+    twin = {"first_name": "Irène", "last_name": "JOLIOT", "primary_email": "ij@zq.example", "account": "Curie Biolabs"}
+
+    made = ok(await client.call_tool("create_contact", twin))
+    elsewhere = ok(
+        await client.call_tool("create_contact", twin | {"primary_email": "ij2@zq.example", "account": None})
+    )
+
+    merge = f"merge_contacts(keep_id='{irene}', merge_id='{made['record']['id']}')"
+    assert made["notes"] == [
+        f"Likely the same contact as Irene Joliot ({irene}): the same name at the same account. If so: {merge}."
+    ]
+    assert elsewhere["notes"] == []  # a namesake at no account is not taken for her
+
+
 async def test_a_long_description_is_cut_in_results_and_read_whole_on_request(client: Client) -> None:
     text = "".join(f"{n:05} renewal terms. " for n in range(480))[:9_999]
     deal = ok(await client.call_tool("create_deal", {"name": "Zq long terms", "description": text}))["record"]["id"]
