@@ -54,6 +54,10 @@ class Condition:
     """Applied by default, not asked for: checked like any other, but not named in a result's notes."""
     implied: bool = False
     """Nothing to send, but what is sent already ensures it (the CRM's count is still exact)."""
+    partial: bool = False
+    """What is sent only narrows the rows; the test is finer and made here (a completion day, where the CRM knows
+    only the status): a row failing it is no sign that the CRM ignored what was sent, and the CRM's count is not
+    this search's."""
 
 
 @dataclass(frozen=True)

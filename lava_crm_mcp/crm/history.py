@@ -161,4 +161,4 @@ class CompletedWindow:
             done = completion(record)
             return done is not None and (done.on >= bound if self.lower else done.on <= bound)
 
-        return Condition(self.name, {"status": "Completed"}, test)
+        return Condition(self.name, {"status": "Completed"}, test, partial=True)

@@ -132,9 +132,14 @@ class Plan:
         return params
 
     def unsent(self) -> list[str]:
-        """Arguments with nothing to send (e.g. a stage name several pipelines share): they are checked here only."""
+        """Arguments with nothing to send (e.g. a stage name several pipelines share), or whose test is finer than
+        what is sent: they are checked here."""
         sent = self._filter_params()
-        return [c.arg for c in self.conditions if not any(sent.get(key) == value for key, value in c.params.items())]
+        return [
+            c.arg
+            for c in self.conditions
+            if c.partial or not any(sent.get(key) == value for key, value in c.params.items())
+        ]
 
     def exact(self) -> bool:
         """Whether every condition is sent to the CRM, or implied by what is (its count is then this search's)."""

@@ -148,6 +148,8 @@ async def test_a_task_completed_today_is_found_by_completion_date_even_when_it_w
     assert done["completed_on"] == day.isoformat()
     assert done["description"] is None  # the completion line is not shown as text
     assert labels(this_week) == ["Zq send contract"]  # neither the logged note nor tasks completed before today
+    assert "completed_from checked here, not by the CRM" in this_week["note"]  # the CRM knows no completion day
+    assert "did not apply" not in this_week["note"]  # its Completed tasks of other days are no sign it ignored one
 
 
 async def test_reopening_a_task_removes_its_completion_and_keeps_what_a_person_wrote(client: Client) -> None:
