@@ -29,7 +29,7 @@ from lava_crm_mcp.crm.observer import Observer, RequestEvent, Watch
 from lava_crm_mcp.crm.pipelines import Pipelines
 from lava_crm_mcp.crm.pool import Pools, env_proxies
 from lava_crm_mcp.crm.records import Records
-from lava_crm_mcp.crm.refnames import NAME_READ, resolve_fields, resolve_refs
+from lava_crm_mcp.crm.refnames import NAME_READ, one_named, resolve_fields, resolve_refs
 from lava_crm_mcp.crm.retry import RetryPolicy
 from lava_crm_mcp.crm.search import Budget, Cursor, Found, Plan, narrowed, run_search
 from lava_crm_mcp.crm.upstream import Upstream
@@ -209,6 +209,10 @@ class CrmClient:
     async def linked_by_id(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """A write's body of `path` with every link given by name replaced by that one record's id."""
         return await resolve_fields(self.records(path).spec, body, self._named, self.names)
+
+    async def id_of(self, path: str, value: str, label: str) -> str:
+        """The id of the one record of `path` that `value` is the id or the name of (an id costs no read)."""
+        return await one_named(label, path, value, self._named, self.names)
 
     async def _named(self, path: str, text: str) -> list[tuple[str, str]]:
         found = await self.search(path, text=text, limit=NAME_READ)

@@ -17,7 +17,7 @@ from lava_crm_mcp.crm.noun import ResourceSpec
 from lava_crm_mcp.crm.resources import resource
 from lava_crm_mcp.crm.text import fold
 
-__all__ = ["Named", "named", "resolve_fields", "resolve_refs"]
+__all__ = ["Named", "named", "one_named", "resolve_fields", "resolve_refs"]
 
 NAME_READ = 20
 SURELY_AN_ID = re.compile(r"^(?=[\w-]*\d)(?=[\w-]*[-_])[\w-]+$|^\d+$", re.ASCII)
@@ -40,7 +40,7 @@ async def named(path: str, value: str, search: Search, names: Names) -> Named:
     return [(record_id, name) for record_id, name in await search(path, value) if fold(name) == fold(value)]
 
 
-async def _the_one(label: str, path: str, value: str, search: Search, names: Names) -> str:
+async def one_named(label: str, path: str, value: str, search: Search, names: Names) -> str:
     """The id of the one record of `path` that `value` names (its id, or its name); none or several is an error."""
     value = value.strip()
     found = await named(path, value, search, names)
@@ -65,7 +65,7 @@ async def resolve_refs(
     for item in spec.filters:
         target = spec.relations.get(item.field) if isinstance(item, RefIs) else None
         if target is not None and item.name in given:
-            resolved[item.name] = await _the_one(item.name, target, str(given[item.name]), search, names)
+            resolved[item.name] = await one_named(item.name, target, str(given[item.name]), search, names)
     return resolved
 
 
@@ -78,10 +78,10 @@ async def resolve_fields(
     for field, target in spec.relations.items():
         value = body.get(field)
         if isinstance(value, str) and value.strip():
-            resolved[field] = await _the_one(field, target, value, search, names)
+            resolved[field] = await one_named(field, target, value, search, names)
         elif isinstance(value, list):
             items = cast(list[Any], value)
             resolved[field] = [
-                await _the_one(field, target, item, search, names) if isinstance(item, str) else item for item in items
+                await one_named(field, target, item, search, names) if isinstance(item, str) else item for item in items
             ]
     return resolved

@@ -169,7 +169,7 @@ def translate(exc: CrmError, spec: ToolSpec[Any], args: Any) -> ToolFailure:
         message += " Call get_pipeline_board to see stages, or add_stage to create one."
     elif isinstance(exc, UnknownPipeline):
         pass
-    elif isinstance(exc, CrmNotFound):
+    elif isinstance(exc, CrmNotFound) and "search_" not in message:  # unless it already says where to look
         message += f" {spec.hint('not_found')}".rstrip()
     elif isinstance(exc, CrmAuthError):
         message += " (Server config: LAVA_SECRET_KEY or LAVA_CRM_TOKEN.)"

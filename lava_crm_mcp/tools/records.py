@@ -7,12 +7,14 @@ named from its entry in the noun table; the inventory (`tools/inventory.py`) lis
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import BaseModel, create_model
 
 from lava_crm_mcp.crm import CrmClient, CrmError, CrmInvalid, ResourceSpec, Stage
 from lava_crm_mcp.crm.filters import field_value
+from lava_crm_mcp.crm.inputs import ID_PATTERN
 from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.tools._shared import (
     CUSTOMER_TEXT,
@@ -87,12 +89,15 @@ def get_tool(spec: ResourceSpec[Any, Any, Any]) -> ToolSpec[Any]:
 
     async def get(crm: CrmClient, a: IdArgs) -> RecordResult[Any]:
         raw: list[Record] = []
+        record_id = a.record_id()
+        if not re.fullmatch(ID_PATTERN, record_id):  # not an id: a name (looked up by a search, never put in a path)
+            record_id = await crm.id_of(spec.path, record_id, f"{spec.noun}_id")
 
         async def shown() -> tuple[BaseModel, list[str]]:
-            raw.append(await crm.records(spec.path).get(a.record_id()))
+            raw.append(await crm.records(spec.path).get(record_id))
             return v.record_of(raw[0], await v.namer(crm, raw, full=True))
 
-        (record_view, notes), related = await alongside(lists, crm, a.record_id(), shown)
+        (record_view, notes), related = await alongside(lists, crm, record_id, shown)
         lists_read = related.get("related")
         history: dict[str, Any] = {}
         if isinstance(lists_read, RelatedLists) and _has_timeline(spec):

@@ -68,6 +68,22 @@ async def test_a_write_names_its_links_by_name_and_an_ambiguous_or_unknown_one_w
     assert ok(await client.call_tool("search_deals", {"limit": 1}))["total"] == before + 1
 
 
+async def test_a_record_is_got_by_its_name_and_an_ambiguous_name_lists_them(client: Client) -> None:
+    account, marie = (
+        (await ids(client, "accounts"))["Analytical Engines Ltd"],
+        (await ids(client, "contacts"))["Marie Curie"],
+    )
+    other = ok(await client.call_tool("create_contact", {"first_name": "Marie", "last_name": "Curie"}))["record"]["id"]
+
+    got = ok(await client.call_tool("get_account", {"account_id": "analytical engines ltd"}))
+    ambiguous = failed(await client.call_tool("get_contact", {"contact_id": "Marie Curie"}))
+
+    assert (got["record"]["id"], got["related"]["contacts"]["total"]) == (account, 3)
+    assert "contact_id: 2 contacts are named 'Marie Curie'" in ambiguous
+    assert marie in ambiguous
+    assert other in ambiguous
+
+
 async def test_a_new_contact_that_is_likely_an_existing_one_says_so_with_the_merge_call(client: Client) -> None:
     irene = (await ids(client, "contacts"))["Irene Joliot"]
     twin = {"first_name": "Irène", "last_name": "JOLIOT", "primary_email": "ij@zq.example", "account": "Curie Biolabs"}
