@@ -3,14 +3,14 @@
 Board cards carry a deal's amount; some CRMs' cards also carry its probability and expected close date (the
 Django-CRM kanban does). When they do not, the open deals of the pipeline are read in one bounded search (never one
 read per deal), and a forecast that could not see every open deal says how many it saw. The same read gives each
-open deal's last update (or the cards do, when they carry `updated_at`).
+open deal's last update, unless the cards carry `updated_at` too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -43,6 +43,8 @@ class Facts:
     closing: Mapping[str, str | None]
     complete: bool
     updated: Mapping[str, str | None]
+    updates_complete: bool = True
+    """Every open deal's last update was seen (the cards' probabilities may be complete while this is not)."""
 
     def within(self, column: Column, start: dt.date | None, end: dt.date | None) -> Column:
         """The column with only the deals expected to close in the window (all of them when there is none)."""
@@ -73,6 +75,8 @@ class Facts:
             notes.append(f"{unknown} open deal(s) without a known probability are not in the weighted value")
         if not self.complete:
             notes.append(f"probabilities and update dates read for the first {READ} open deals only")
+        elif not self.updates_complete:
+            notes.append(f"update dates read for the first {READ} open deals only")
         return "; ".join(notes) or None
 
 
@@ -93,12 +97,18 @@ def _updated(board: Columns) -> dict[str, str | None]:
 
 
 async def deal_facts(crm: CrmClient, board: Columns) -> Facts:
-    """Each open deal's probability and expected close, from the cards or from one bounded read of the deals."""
+    """Each open deal's probability, expected close and last update: from the cards when they carry them, else
+    from one bounded read of the pipeline's open deals (which cards that carry a probability but no update date
+    still need, for when each deal last changed)."""
     found = _from_cards(board)
-    if found is not None:
+    opened = [str(card["id"]) for column in board.columns if column.stage.stage_type == "open" for card in column.raw]
+    if found is not None and all(ident in found.updated for ident in opened):
         return found
     deals = await crm.search("opportunities", filters={"pipeline": board.pipeline.id, "status": "open"}, limit=READ)
+    whole = deals.next is None and not deals.stopped_early
+    updated = _updated(board) | {deal.id: _day(field_value(deal, "updated_at")) for deal in deals.items}
+    if found is not None:
+        return replace(found, updated=updated, updates_complete=whole)
     probability = {deal.id: _number(field_value(deal, "probability")) for deal in deals.items}
     closing = {deal.id: _day(field_value(deal, "closed_on")) for deal in deals.items}
-    updated = _updated(board) | {deal.id: _day(field_value(deal, "updated_at")) for deal in deals.items}
-    return Facts(probability, closing, deals.next is None and not deals.stopped_early, updated)
+    return Facts(probability, closing, whole, updated)

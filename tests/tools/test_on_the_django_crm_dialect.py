@@ -68,6 +68,19 @@ async def test_the_kanban_board_reads_and_a_deal_moves_on_it_by_stage_name(clien
     assert deal["id"] in [card["id"] for stage in after["stages"] for card in stage["deals"]]
 
 
+async def test_kanban_cards_that_carry_a_probability_but_no_update_date_still_say_how_long_each_deal_is_idle(
+    client: Client,
+) -> None:
+    rows = ok(await client.call_tool("search_deals", {"status": "open", "limit": 50}))["items"]
+    updated = {row["id"]: row["updated_at"][:10] for row in rows}
+
+    board = ok(await client.call_tool("get_pipeline_board", {}))
+
+    cards = [card for stage in board["stages"] if stage["stage_type"] == "open" for card in stage["deals"]]
+    assert cards
+    assert all(card["updated"] == updated[card["id"]] and card["idle_days"] is not None for card in cards)
+
+
 async def test_add_stage_without_a_pipeline_lands_on_the_default_board(client: Client) -> None:
     added = ok(await client.call_tool("add_stage", {"name": "Demo booked"}))["stage"]
 
