@@ -48,6 +48,11 @@ UNKNOWN_HINTS = {
     "pipeline_stage": MOVE_HINT,
     "status": "A deal is won, lost or reopened by moving it: move_deal_to_stage(deal_id, stage='Won'|'Lost'|…).",
 }
+VALUE_HINTS = {  # (argument, a value people try) -> (the argument that does it, how)
+    ("status", "overdue"): ("unpaid", "Overdue invoices: unpaid=true with due_to set to yesterday's date."),
+    ("status", "unpaid"): ("unpaid", "Unpaid invoices: unpaid=true."),
+    ("status", "closed"): ("closed_from", "Won and lost deals alike: leave status out and give closed_from/closed_to."),
+}
 STAGE_ARGUMENT = "The deal's board stage is the stage argument (a stage id or name), with pipeline if not the default."
 Context = ServerRequestContext[AppState, Any]
 GRACE_SECONDS = 1.0
@@ -82,7 +87,19 @@ def parse_arguments(spec: ToolSpec[Any], arguments: Mapping[str, Any]) -> ToolAr
         return spec.args.model_validate(arguments)
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, error['loc'])) or 'arguments'}: {explain(error)}" for error in exc.errors()]
-        raise ToolFailure(f"Invalid arguments for {spec.name}: {'; '.join(problems)}.") from None
+        wrong = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        hints = [
+            hint
+            for (name, value), (other, hint) in VALUE_HINTS.items()
+            if name in wrong and other in valid and _said(arguments, name, value)
+        ]
+        raise ToolFailure(
+            f"Invalid arguments for {spec.name}: {'; '.join(problems)}." + "".join(f" {h}" for h in hints)
+        ) from None
+
+
+def _said(arguments: Mapping[str, Any], name: str, value: str) -> bool:
+    return str(arguments.get(name, "")).strip().casefold() == value
 
 
 def call_result(result: Result) -> types.CallToolResult:

@@ -23,7 +23,14 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     (
         "search_deals",
         {"status": "closed"},
-        "Invalid arguments for search_deals: status: Input should be 'open', 'won' or 'lost'.",
+        "Invalid arguments for search_deals: status: Input should be 'open', 'won' or 'lost'. Won and lost deals "
+        "alike: leave status out and give closed_from/closed_to.",
+    ),
+    (
+        "search_invoices",
+        {"status": "overdue"},
+        "Invalid arguments for search_invoices: status: Input should be 'Draft', 'Sent', 'Paid', 'Pending' or "
+        "'Cancelled'. Overdue invoices: unpaid=true with due_to set to yesterday's date.",
     ),
     (
         "search_tasks",
