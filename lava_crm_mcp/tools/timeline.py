@@ -30,8 +30,9 @@ async def write_entry(crm: CrmClient, what: str, details: Mapping[str, Any], lin
     `links` (task fields: opportunity, account, contacts, …). None when written; else the note the result carries."""
     who = caller()
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    body = {
-        "title": f"{TIMELINE_PREFIX}{what} (by {who.name})"[:TITLE],
+    reason = f": {' '.join(str(details['reason']).split())}" if details.get("reason") else ""
+    body = {  # the reason in the title too, so a list of entries answers "lost this week, and why" in one call
+        "title": f"{TIMELINE_PREFIX}{what} (by {who.name}){reason}"[:TITLE],
         "status": "Completed",
         "due_date": crm.today().isoformat(),
         "description": timeline_text({"at": at, "by": who.label, **details}),
@@ -71,7 +72,8 @@ def entry_of(task: Record) -> Entry | None:
     if details is None:
         return None
     title = str(field_value(task, "title") or "").removeprefix(TIMELINE_PREFIX)
-    what = title.rsplit(" (by ", 1)[0]
+    who = str(details.get("by") or "").split(" via ")[0]
+    what = title.split(f" (by {who})", 1)[0] if who and f" (by {who})" in title else title.rsplit(" (by ", 1)[0]
     kept = {key: details[key] for key in SHOWN_DETAILS if details.get(key) not in (None, "")}
     return Entry(
         id=task.id,

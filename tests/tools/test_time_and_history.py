@@ -42,6 +42,7 @@ async def test_a_move_with_a_reason_is_in_the_deals_timeline_with_who_and_when(c
         )
         got = await get_deal(client, ident)
         shown = text(await client.call_tool("get_deal", {"deal_id": ident}))
+        listed = ok(await client.call_tool("search_tasks", {"kind": "timeline"}))["items"]
         day = await today(client)
 
     (entry,) = got["related"]["timeline"]["items"]
@@ -53,6 +54,10 @@ async def test_a_move_with_a_reason_is_in_the_deals_timeline_with_who_and_when(c
     assert entry["at"].startswith(day.isoformat())
     assert (got["last_activity"], got["in_stage_since"]) == (day.isoformat(), day.isoformat())
     assert "Stage Qualification → Lost: closed lost; by ada.lovelace via local; reason: No budget" in shown
+    # a list of entries says why too: "lost this week, and why" is one call
+    assert [row["title"] for row in listed] == [
+        "[Timeline] Stage Qualification → Lost: closed lost (by ada.lovelace): No budget"
+    ]
 
 
 async def test_winning_sets_the_actual_close_keeps_the_expected_one_and_reopening_restores_it(client: Client) -> None:
