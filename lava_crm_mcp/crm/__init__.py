@@ -21,6 +21,7 @@ from lava_crm_mcp.crm.errors import (
     CrmRateLimited,
     CrmUnavailable,
     StageChangeRefused,
+    UnknownName,
     UnknownPipeline,
     UnknownStage,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "Stage",
     "StageChangeRefused",
     "StageMove",
+    "UnknownName",
     "UnknownPipeline",
     "UnknownStage",
     "Upstream",

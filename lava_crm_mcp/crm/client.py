@@ -211,7 +211,8 @@ class CrmClient:
         return await resolve_fields(self.records(path).spec, body, self._named, self.names)
 
     async def id_of(self, path: str, value: str, label: str) -> str:
-        """The id of the one record of `path` that `value` is the id or the name of (an id costs no read)."""
+        """The id of the one record of `path` that `value` is the id or the name of (a UUID or a number costs no
+        read)."""
         return await one_named(label, path, value, self._named, self.names)
 
     async def _named(self, path: str, text: str) -> list[tuple[str, str]]:

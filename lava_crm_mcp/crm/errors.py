@@ -36,6 +36,7 @@ __all__ = [
     "CrmRateLimited",
     "CrmUnavailable",
     "StageChangeRefused",
+    "UnknownName",
     "UnknownPipeline",
     "UnknownStage",
     "not_taken",
@@ -81,6 +82,10 @@ class UnknownPipeline(CrmNotFound):
     def __init__(self, message: str, *, valid: Sequence[str]) -> None:
         super().__init__(message)
         self.valid = list(valid)
+
+
+class UnknownName(CrmNotFound):
+    """No record has this id or name; the message names the search that finds it."""
 
 
 class CrmInvalid(CrmError):

@@ -9,7 +9,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
-from lava_crm_mcp.crm.errors import CrmInvalid, CrmNotFound
+from lava_crm_mcp.crm.errors import CrmInvalid, UnknownName
 from lava_crm_mcp.crm.filters import RefIs
 from lava_crm_mcp.crm.inputs import ID_PATTERN
 from lava_crm_mcp.crm.names import Ref
@@ -48,7 +48,7 @@ async def one_named(label: str, path: str, value: str, search: Search, names: Na
         return found[0][0]
     other = resource(path)
     if not found:
-        raise CrmNotFound(
+        raise UnknownName(
             f"{label}: no {other.noun} has the id or name {value!r}. Find it with search_{other.plural}"
             f"(query={value!r}) and pass its id."
         )

@@ -8,7 +8,15 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from lava_crm_mcp.crm import CrmClient, CrmError, CrmOutcomeUnknown, CrmRateLimited, UnknownPipeline, UnknownStage
+from lava_crm_mcp.crm import (
+    CrmClient,
+    CrmError,
+    CrmOutcomeUnknown,
+    CrmRateLimited,
+    UnknownName,
+    UnknownPipeline,
+    UnknownStage,
+)
 from lava_crm_mcp.crm.errors import CrmAuthError, CrmNotFound
 from lava_crm_mcp.crm.inputs import COUNTRY_PATTERN, EMAIL_PATTERN, MONEY_PATTERN
 from lava_crm_mcp.tools.render import Result
@@ -167,9 +175,9 @@ def translate(exc: CrmError, spec: ToolSpec[Any], args: Any) -> ToolFailure:
         message += " " + (spec.check(args) if spec.check else "Read the record back before calling again.")
     elif isinstance(exc, UnknownStage):
         message += " Call get_pipeline_board to see stages, or add_stage to create one."
-    elif isinstance(exc, UnknownPipeline):
+    elif isinstance(exc, UnknownPipeline | UnknownName):  # their messages say where to look
         pass
-    elif isinstance(exc, CrmNotFound) and "search_" not in message:  # unless it already says where to look
+    elif isinstance(exc, CrmNotFound):
         message += f" {spec.hint('not_found')}".rstrip()
     elif isinstance(exc, CrmAuthError):
         message += " (Server config: LAVA_SECRET_KEY or LAVA_CRM_TOKEN.)"

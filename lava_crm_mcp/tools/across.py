@@ -12,7 +12,7 @@ from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.resources import RESOURCES, resource
 from lava_crm_mcp.crm.search import Budget
 from lava_crm_mcp.tools._shared import CUSTOMER_TEXT, READ, IdArg, ToolArgs, ToolSpec, next_call
-from lava_crm_mcp.tools.render import Link, Result, cell, table
+from lava_crm_mcp.tools.render import Link, Result, cell
 from lava_crm_mcp.tools.views import view
 
 __all__ = ["GET_RECORDS", "SEARCH_CRM", "get_records", "locate", "search_crm"]
@@ -90,9 +90,8 @@ class Records(Result):
         for kind in dict.fromkeys(item.kind for item in self.items):
             v = view(resource(kind))
             rows = [v.row.model_validate(item.row) for item in self.items if item.kind == kind]
-            shown = v.shown(with_activity=False)  # no activity is read for them
-            cells = ([row[i] for i in shown] for row in map(v.cells, rows))
-            lines += [f"{v.spec.plural}:", *(f"  {line}" for line in table([v.headers[i] for i in shown], cells))]
+            # no activity is read for them
+            lines += [f"{v.spec.plural}:", *(f"  {line}" for line in v.table(rows, with_activity=False))]
         return "\n".join(lines)
 
 

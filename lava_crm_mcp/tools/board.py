@@ -184,18 +184,16 @@ def _deal(
 
 async def _facts_and_activity(crm: CrmClient, board: Columns) -> tuple[Facts, ActivityIndex]:
     """The open deals' facts and the org's newest activities, read side by side (one bounded read each)."""
-    found: dict[str, Any] = {}
+    activity: list[ActivityIndex] = []
 
-    async def facts() -> None:
-        found["facts"] = await deal_facts(crm, board)
+    async def read() -> None:
+        activity.append(await read_activity(crm.search, None, ACTIVITY_READ))
 
-    async def activity() -> None:
-        found["activity"] = await read_activity(crm.search, None, ACTIVITY_READ)
-
+    facts: list[Facts] = []
     async with anyio.create_task_group() as group:
-        group.start_soon(facts)
-        group.start_soon(activity)
-    return found["facts"], found["activity"]
+        group.start_soon(read)
+        facts.append(await deal_facts(crm, board))
+    return facts[0], activity[0]
 
 
 def _note(facts: Facts, activity: ActivityIndex, columns: list[Column], window: tuple[Any, Any]) -> str | None:

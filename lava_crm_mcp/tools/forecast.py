@@ -80,9 +80,13 @@ class Facts:
         return "; ".join(notes) or None
 
 
+def _open_cards(board: Columns) -> list[dict[str, Any]]:
+    return [card for column in board.columns if column.stage.stage_type == "open" for card in column.raw]
+
+
 def _from_cards(board: Columns) -> Facts | None:
     """The facts from the cards themselves, when every open card carries a probability."""
-    cards = [card for column in board.columns if column.stage.stage_type == "open" for card in column.raw]
+    cards = _open_cards(board)
     if not all("probability" in card for card in cards):
         return None
     probability = {str(card["id"]): _number(card.get("probability")) for card in cards}
@@ -101,8 +105,7 @@ async def deal_facts(crm: CrmClient, board: Columns) -> Facts:
     from one bounded read of the pipeline's open deals (which cards that carry a probability but no update date
     still need, for when each deal last changed)."""
     found = _from_cards(board)
-    opened = [str(card["id"]) for column in board.columns if column.stage.stage_type == "open" for card in column.raw]
-    if found is not None and all(ident in found.updated for ident in opened):
+    if found is not None and all(str(card["id"]) in found.updated for card in _open_cards(board)):
         return found
     deals = await crm.search("opportunities", filters={"pipeline": board.pipeline.id, "status": "open"}, limit=READ)
     whole = deals.next is None and not deals.stopped_early

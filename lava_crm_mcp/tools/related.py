@@ -15,7 +15,7 @@ from lava_crm_mcp.crm.search import Found
 from lava_crm_mcp.tools._shared import next_call
 from lava_crm_mcp.tools.render import Related
 from lava_crm_mcp.tools.timeline import Entry, entry_of
-from lava_crm_mcp.tools.views import ACTIVITY, view
+from lava_crm_mcp.tools.views import view
 
 __all__ = ["SHOWN", "RelatedLists", "alongside", "related_lists"]
 
@@ -91,8 +91,8 @@ class RelatedLists(BaseModel):
             elif value is not None:
                 target = resource(item.path)
                 parent = next((getattr(f, "field", None) for f in target.filters if f.name == item.via), None)
-                # neither the link back to this record nor `last_activity` (no activity index is read for them)
-                keep = [i for i, column in enumerate(target.columns) if column.fields not in ((parent,), ACTIVITY)]
+                # no `last_activity` (no activity is read for them), nor the link back to this record
+                keep = [i for i in view(target).shown(with_activity=False) if target.columns[i].fields != (parent,)]
                 rows = [[cells[i] for i in keep] for cells in map(view(target).cells, value.items)]
                 lines += value.lines(item.label, [target.columns[i].header for i in keep], rows)
         return lines

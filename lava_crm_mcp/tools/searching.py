@@ -15,7 +15,7 @@ from lava_crm_mcp.crm.filters import Window
 from lava_crm_mcp.crm.search import Found
 from lava_crm_mcp.tools._shared import READ, ToolSpec, next_call
 from lava_crm_mcp.tools.arguments import SearchArgs, search_args
-from lava_crm_mcp.tools.render import SearchPage, table
+from lava_crm_mcp.tools.render import SearchPage
 from lava_crm_mcp.tools.views import View, unreadable_note, view
 
 __all__ = ["search_tool"]
@@ -75,9 +75,7 @@ def _page_model(v: View) -> type[SearchPage[Any]]:
         said = [f"today is {today}"] if today else []
         lines = [self.head(*said, *([_pipeline_note(self.items, usual)] if usual else []))]
         if self.items:
-            shown = v.shown(self.with_activity)
-            rows = ([cells[i] for i in shown] for cells in (v.cells(item, usual) for item in self.items))
-            lines += table([v.headers[i] for i in shown], rows)
+            lines += v.table(self.items, with_activity=self.with_activity, usual=usual)
         return "\n".join(lines)
 
     model.render = render  # type: ignore[method-assign]

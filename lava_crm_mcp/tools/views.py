@@ -22,7 +22,7 @@ from lava_crm_mcp.crm.models import Record
 from lava_crm_mcp.crm.names import Ref
 from lava_crm_mcp.crm.placement import Status, place
 from lava_crm_mcp.crm.writes import dropped_note
-from lava_crm_mcp.tools.render import Link, Parent, cell, shown, to_the_minute
+from lava_crm_mcp.tools.render import Link, Parent, cell, shown, table, to_the_minute
 
 __all__ = ["LONG_TEXT", "SHORT_TEXT", "Namer", "View", "unreadable_note", "view"]
 
@@ -82,6 +82,12 @@ class View:
     def shown(self, with_activity: bool) -> list[int]:
         """The columns a text table shows: `last_activity` only when a search read when records last had activity."""
         return [i for i, column in enumerate(self.spec.columns) if with_activity or column.fields != ACTIVITY]
+
+    def table(self, rows: Iterable[BaseModel], *, with_activity: bool, usual: str | None = None) -> list[str]:
+        """Rows as a text table of the columns `shown` says (a header line, then a line per row)."""
+        shown = self.shown(with_activity)
+        cells = (self.cells(row, usual) for row in rows)
+        return table([self.headers[i] for i in shown], ([values[i] for i in shown] for values in cells))
 
     def refs(self, records: Iterable[Record], *, full: bool) -> list[Ref]:
         """Every (path, id) the rows (or full records) of these records name."""

@@ -42,11 +42,6 @@ class Counting(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def sandbox() -> Iterator[Starlette]:
     app = create_app(seed="demo")
     yield app
